@@ -1,0 +1,1 @@
+"""trustsim: an executable model of a state social-credit system, run on synthetic people."""
