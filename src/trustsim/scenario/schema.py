@@ -270,6 +270,12 @@ class Behaviour(Section):
     rail_attempts_per_week: float = param(
         0.05, "attempts/person/week", "attempts to buy a high-speed-rail ticket", ge=0, le=10
     )
+    banned_attempt_factor: float = param(
+        0.5, "fraction", "ticket attempts a banned person still makes, relative to the unbanned", ge=0, le=1
+    )
+    firm_violation_rate: float = param(
+        0.02, "events/firm/week", "corrupt acts of a firm at corruption propensity 1", ge=0, le=10
+    )
 
 
 # --- 3. Surveillance --------------------------------------------------------------------------
@@ -327,6 +333,9 @@ class Surveillance(Section):
     )
     credit_coverage: float = param(
         0.8, "fraction", "share of finance events reported to the credit system", ge=0, le=1
+    )
+    civic_coverage: float = param(
+        0.5, "fraction", "share of civic acts (volunteering, blood donation) that are recorded", ge=0, le=1
     )
     court_coverage: float = param(
         1.0, "fraction", "share of unfulfilled court judgments that reach the record", ge=0, le=1
@@ -389,6 +398,9 @@ class Scoring(Section):
     points: EventPoints = Field(default_factory=EventPoints)
     half_life_weeks: float = param(
         52.0, "weeks", "half-life of an observed event's effect on its sub-score", gt=0, le=5200
+    )
+    gaming_free_hours: float = param(
+        10.0, "hours/week", "video-game hours per week that cost nothing; each hour beyond costs points", ge=0, le=168
     )
     baseline: float = param(700.0, "score", "score of a person with a clean record", ge=350, le=950)
     spread: float = param(
