@@ -64,7 +64,6 @@ class SurveillanceState:
 
     observed: np.ndarray  # uint16 [cause 0..2, kind, person]: true, false_match, linkage_error
     firm_observed: np.ndarray  # uint16 [firm]
-    offline_coverage: np.ndarray  # float32 [person]: chance an offline act is seen and recognised
 
 
 @dataclass
@@ -73,6 +72,7 @@ class ScoringState:
 
     subscores: np.ndarray  # float32 [dimension, person]: weighted-free decayed points
     error_points: np.ndarray  # float32 [cause 1..2 -> 0..1, person]: weighted raw points from errors
+    corrections: np.ndarray  # float32 [person]: error points struck off by successful appeals
     individual: np.ndarray  # float32 [person]: score from one's own record alone
     score: np.ndarray  # float32 [person]: the published score, 350..950
     low_contacts: np.ndarray  # uint16 [person]: active contacts under the threshold last step
@@ -94,6 +94,7 @@ class SanctionsState:
     rail_denials: np.ndarray  # uint16 [person]: this step
     list_entries: np.ndarray  # bool [person]: entered a list this step
     list_exits: np.ndarray  # bool [person]: left every list this step
+    cleared: np.ndarray  # bool [person]: an appeal against an erroneous entry succeeded this step
 
     def sanctioned(self) -> np.ndarray:
         """People under any measure or on any list."""
@@ -131,11 +132,11 @@ class State:
             surveillance=SurveillanceState(
                 observed=np.zeros((3, N_EVENT_KINDS, n), np.uint16),
                 firm_observed=np.zeros(n_firms, np.uint16),
-                offline_coverage=np.zeros(n, np.float32),
             ),
             scoring=ScoringState(
                 subscores=np.zeros((len(DIMENSIONS), n), np.float32),
                 error_points=np.zeros((2, n), np.float32),
+                corrections=np.zeros(n, np.float32),
                 individual=np.zeros(n, np.float32),
                 score=np.zeros(n, np.float32),
                 low_contacts=np.zeros(n, np.uint16),
@@ -153,6 +154,7 @@ class State:
                 rail_denials=np.zeros(n, np.uint16),
                 list_entries=np.zeros(n, bool),
                 list_exits=np.zeros(n, bool),
+                cleared=np.zeros(n, bool),
             ),
             responses=ResponsesState(
                 perceived_risk=np.zeros(n, np.float32),
@@ -166,9 +168,9 @@ class State:
         """State bytes per person, for the memory estimate made before anything is allocated."""
         per_person = (
             N_EVENT_KINDS * 2 + 2 + 2 + 4  # behaviour
-            + 3 * N_EVENT_KINDS * 2 + 4  # surveillance
-            + len(DIMENSIONS) * 4 + 2 * 4 + 4 + 4 + 2 + 1  # scoring
-            + N_MEASURES * (4 + 1) + 1 + 4 + 1 + 1 + 2 + 2 + 1 + 1  # sanctions
+            + 3 * N_EVENT_KINDS * 2  # surveillance
+            + len(DIMENSIONS) * 4 + 2 * 4 + 4 + 4 + 4 + 2 + 1  # scoring
+            + N_MEASURES * (4 + 1) + 1 + 4 + 1 + 1 + 2 + 2 + 1 + 1 + 1  # sanctions
             + 4 + 4  # responses (per person)
         )
         return per_person + mean_degree * 1  # edge_active

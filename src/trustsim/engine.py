@@ -1,0 +1,141 @@
+"""The step loop: builds the society once, then runs the stages in order every step.
+
+Stages, once per step (default one week), each writing only its own group of ``state.State``:
+
+1. behaviour     (stages/behaviour.py)     the true events of the step
+2. surveillance  (stages/surveillance.py)  what the system observes, with each event's cause
+3. scoring       (stages/scoring.py)       sub-scores, the score, friends and family, participation
+4. sanctions     (stages/sanctions.py)     lists, rules, appeals, denied tickets, rewards
+5. responses     (stages/responses.py)     chilling and distancing
+6. metrics       (metrics.py)              the audit metrics, overall and per group
+
+Use ``simulate`` to run a scenario; ``estimate_bytes`` to know, before allocating anything, how
+much memory a run will need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import psutil
+
+from .context import Context
+from .errors import UserError
+from .metrics import Recorder
+from .result import Result
+from .scenario.schema import Scenario
+from .society import build_society
+from .society import estimate_bytes as society_bytes
+from .stages import behaviour, responses, sanctions, scoring, surveillance
+from .state import State
+
+STAGES = (behaviour.step, surveillance.step, scoring.step, sanctions.step, responses.step)
+
+# Per-step temporaries: about ten float64 arrays per person are alive at once in a stage.
+TEMPORARY_BYTES_PER_PERSON = 80
+
+
+def _mean_degree(scenario: Scenario) -> float:
+    net = scenario.network
+    family = scenario.population.household_size - 1 + net.family.kin_ties_mean
+    return family + net.friends.mean_degree + net.work.mean_degree
+
+
+def estimate_bytes(scenario: Scenario) -> int:
+    """Peak memory of a run, from its parameters alone."""
+    n = scenario.population.people
+    per_person = State.bytes_per_person(_mean_degree(scenario)) + TEMPORARY_BYTES_PER_PERSON
+    return int(society_bytes(scenario.population, scenario.network) + per_person * n)
+
+
+def check_memory(scenario: Scenario, source: str = "scenario") -> None:
+    """Refuse a run that would not fit in this machine's available memory."""
+    need = estimate_bytes(scenario)
+    have = psutil.virtual_memory().available
+    if need > have:
+        people = scenario.population.people
+        most = int(people * have / need)
+        raise UserError(
+            f"{source}: population.people: {people:,} needs about {need / 2**30:.1f} GiB but "
+            f"{have / 2**30:.1f} GiB is available; allowed: at most about {most:,} people on this machine"
+        )
+
+
+def initial_state(ctx: Context) -> State:
+    society = ctx.society
+    net = society.network
+    state = State.initial(society.n, net.indices.shape[0], society.firms["owner"].shape[0], net.degree())
+    baseline = ctx.scenario.scoring.baseline
+    state.scoring.score[:] = baseline
+    state.scoring.individual[:] = baseline
+    state.scoring.member[:] = ctx.scenario.participation.mode == "mandatory"
+    return state
+
+
+def simulate(scenario: Scenario, seed: int = 0, progress: bool = False) -> Result:
+    """Run a scenario and return its audit metrics (and a person-level snapshot if asked for)."""
+    check_memory(scenario)
+    started = dt.datetime.now(dt.timezone.utc)
+    society = build_society(scenario, seed=seed)
+    ctx = Context.build(scenario, society, seed)
+    state = initial_state(ctx)
+    recorder = Recorder(ctx)
+    steps = scenario.run.steps
+    with _progress(progress, steps, scenario.name) as advance:
+        for t in range(steps):
+            for stage in STAGES:
+                stage(ctx, state, t)
+            recorder.record(t, state)
+            advance()
+    return Result(
+        scenario=scenario,
+        seed=seed,
+        metrics=recorder.frame(),
+        started_at=started,
+        finished_at=dt.datetime.now(dt.timezone.utc),
+        snapshot=snapshot(ctx, state) if scenario.run.snapshot else None,
+    )
+
+
+def snapshot(ctx: Context, state: State) -> pd.DataFrame:
+    """Person-level state at the end of a run: who they are and what the system did to them."""
+    people = ctx.society.people
+    frame = pd.DataFrame({name: values for name, values in people.items()})
+    frame["score"] = state.scoring.score
+    frame["individual_score"] = state.scoring.individual
+    frame["member"] = state.scoring.member
+    frame["lists"] = state.sanctions.lists
+    frame["perceived_risk"] = state.responses.perceived_risk
+    for i, measure in enumerate(sanctions.MEASURE):
+        frame[f"cause.{measure}"] = state.sanctions.cause[i]
+    frame["region"] = np.asarray(ctx.society.region_names, dtype=object)[people["region"]]
+    return frame
+
+
+class _progress:
+    """A Rich progress bar over steps, or nothing when not asked for."""
+
+    def __init__(self, enabled: bool, steps: int, name: str):
+        self.enabled = enabled
+        self.steps = steps
+        self.name = name
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            transient=True,
+        )
+        self.bar.__enter__()
+        task = self.bar.add_task(f"{self.name}: steps", total=self.steps)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.bar.__exit__(*exc)
+        return False
