@@ -1,0 +1,424 @@
+"""Loading scenarios: presets, YAML files, `base:` inheritance, overrides, and their errors.
+
+Use `load_scenario` to turn a preset name or a YAML path (plus dotted-key overrides) into a
+validated `Scenario`, and `presets` to list the shipped presets. Every way a user's input can be
+wrong ends here as one `UserError` line naming the file (and line), the field path, the value
+given and what is allowed; this module is the only place that turns pydantic's and PyYAML's
+errors into such lines. A population too large for this machine is refused here, before anything
+is allocated, by the engine's own memory check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import BaseModel, ValidationError
+
+from trustsim.errors import UserError
+from trustsim.scenario.schema import Scenario
+
+_SUFFIXES = (".yaml", ".yml")
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 safe loading, plus YAML 1.2 floats like 626e6 (1.1 wants 6.26e+8)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One YAML document of a scenario: how to name it in errors, and its text."""
+
+    label: str
+    text: str
+    path: Path | None  # None for a preset (it lives inside the package)
+
+
+# --- finding and reading files -----------------------------------------------------------------
+
+
+def _preset_dir() -> resources.abc.Traversable:
+    return resources.files("trustsim").joinpath("scenarios")
+
+
+def _preset_names() -> list[str]:
+    return sorted(p.name[: -len(".yaml")] for p in _preset_dir().iterdir() if p.name.endswith(".yaml"))
+
+
+def presets() -> list[tuple[str, str]]:
+    """The shipped presets as (name, one-line description), sorted by name."""
+    out = []
+    for name in _preset_names():
+        data = _parse(_read_preset(name))
+        out.append((name, str(data.get("description", ""))))
+    return out
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.endswith(_SUFFIXES) or "/" in name or "\\" in name
+
+
+def _read_preset(name: str) -> _Source:
+    resource = _preset_dir().joinpath(f"{name}.yaml")
+    if not resource.is_file():
+        names = _preset_names()
+        hint = difflib.get_close_matches(name, names, n=1)
+        mean = f"did you mean {hint[0]}? " if hint else ""
+        raise UserError(
+            f"{name}: unknown preset; {mean}allowed: {', '.join(names)}, or a path to a .yaml file"
+        )
+    return _Source(f"preset {name}", resource.read_text(encoding="utf-8"), None)
+
+
+def _read_path(path: Path, label: str) -> _Source:
+    if not path.exists():
+        raise UserError(f"{label}: no such file; allowed: a preset name or an existing .yaml file")
+    if not path.is_file():
+        raise UserError(f"{label}: is a directory, not a file; allowed: a preset name or a .yaml file")
+    try:
+        return _Source(label, path.read_text(encoding="utf-8"), path.resolve())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{label}: cannot be read ({exc}); allowed: a readable UTF-8 .yaml file") from None
+
+
+def _read(name_or_path: str | Path, relative_to: Path | None = None) -> _Source:
+    """A preset by name, or a file (relative to the file that names it as its base)."""
+    if isinstance(name_or_path, str) and not _looks_like_path(name_or_path):
+        if name_or_path in _preset_names() or not Path(name_or_path).is_file():
+            return _read_preset(name_or_path)
+    path = Path(name_or_path)
+    if relative_to is not None and not path.is_absolute():
+        path = relative_to.parent / path
+    return _read_path(path, str(path))
+
+
+def _parse(source: _Source) -> dict[str, Any]:
+    try:
+        data = yaml.load(source.text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f", line {mark.line + 1}" if mark else ""
+        problem = exc.problem or exc.context or "not valid YAML"
+        raise UserError(f"{source.label}{line}: malformed YAML: {problem}; allowed: a YAML mapping of sections") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"{source.label}: malformed YAML: {exc}; allowed: a YAML mapping of sections") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UserError(
+            f"{source.label}: the document is a {type(data).__name__} ({_show(data)}); "
+            f"allowed: a mapping of sections ({', '.join(Scenario.model_fields)}, base)"
+        )
+    return data
+
+
+# --- base: inheritance -------------------------------------------------------------------------
+
+
+def _merge(base: dict[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge: mappings merge key by key, anything else (lists too) the child replaces."""
+    out = dict(base)
+    for key, value in child.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _resolve(source: _Source, chain: list[_Source]) -> dict[str, Any]:
+    """The merged data of source and its bases; `chain` collects the documents, source first.
+
+    A file that sets no `name` takes its file name, so a derived file is not named after its base.
+    """
+    identity = source.path or source.label
+    seen = [s.path or s.label for s in chain]
+    if identity in seen:
+        cycle = " -> ".join(s.label for s in chain[seen.index(identity):]) + f" -> {source.label}"
+        raise UserError(f"{_where(chain[-1], ('base',))}: base: cycle {cycle}; allowed: a chain of bases that ends")
+    data = _parse(source)
+    chain.append(source)
+    if source.path is not None:
+        data.setdefault("name", source.path.stem)
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str) or not base:
+        raise UserError(
+            f"{_where(source, ('base',))}: base = {_show(base)}; allowed: a preset name or a path to a .yaml file"
+        )
+    return _merge(_resolve(_read(base, relative_to=source.path), chain), data)
+
+
+# --- error messages ----------------------------------------------------------------------------
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _line(text: str, loc: tuple[Any, ...]) -> tuple[int, int | None]:
+    """How many leading parts of loc a YAML text spells out, and the line of the deepest one."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return 0, None
+    depth, line = 0, None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+        depth += 1
+    return depth, line
+
+
+def _where(source: _Source, loc: tuple[Any, ...]) -> str:
+    _, line = _line(source.text, loc)
+    return f"{source.label}, line {line}" if line else source.label
+
+
+def _blame(chain: list[_Source], loc: tuple[Any, ...]) -> str:
+    """The document (and line) that set the field at loc: the most derived one that spells most of it."""
+    best, best_depth = chain[0], 0
+    for source in chain:
+        depth, _ = _line(source.text, loc)
+        if depth > best_depth:
+            best, best_depth = source, depth
+    return _where(best, loc)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model, list or dict type inside an annotation like `X | None`."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _unwrap(args[0]) if len(args) == 1 else annotation
+    return annotation
+
+
+def _field_at(loc: Iterable[Any]) -> tuple[Any, Any]:
+    """(FieldInfo or None, annotation) of the field at a pydantic location in a Scenario."""
+    annotation: Any = Scenario
+    info = None
+    for part in loc:
+        annotation = _unwrap(annotation)
+        origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(str(part))
+            if info is None:
+                return None, None
+            annotation = info.annotation
+        elif origin is list:
+            annotation, info = typing.get_args(annotation)[0], None
+        elif origin is dict:
+            annotation, info = typing.get_args(annotation)[1], None
+        else:
+            return info, annotation
+    return info, annotation
+
+
+def _kind(annotation: Any) -> str:
+    annotation = _unwrap(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(annotation))
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "a mapping with keys " + ", ".join(annotation.model_fields)
+    if origin is list:
+        return "a list of " + _kind(typing.get_args(annotation)[0])
+    if origin is dict:
+        key, value = typing.get_args(annotation)
+        return f"a mapping of {_kind(key)} to {_kind(value)}"
+    names = {int: "a whole number", float: "a number", bool: "true or false", str: "text", dt.date: "a date (YYYY-MM-DD)"}
+    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def _allowed(loc: Iterable[Any]) -> str:
+    """What the schema allows at a field path: kind, range and unit, in words."""
+    info, annotation = _field_at(loc)
+    if annotation is None:
+        return "a field of the scenario schema"
+    text = _kind(annotation)
+    if info is not None:
+        bounds = {type(m): m for m in info.metadata if isinstance(m, (Ge, Gt, Le, Lt))}
+        low = f">= {bounds[Ge].ge}" if Ge in bounds else f"> {bounds[Gt].gt}" if Gt in bounds else ""
+        high = f"<= {bounds[Le].le}" if Le in bounds else f"< {bounds[Lt].lt}" if Lt in bounds else ""
+        if low or high:
+            text += " " + " and ".join(b for b in (low, high) if b)
+        if _unwrap(info.annotation) is not info.annotation:
+            text += ", or null"
+        extra = info.json_schema_extra
+        unit = extra.get("unit") if isinstance(extra, dict) else None
+        if unit not in (None, "-", "date"):
+            text += f" ({unit})"
+    return text
+
+
+def _dotted(loc: Iterable[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def _leaf_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every dotted field path under a model (through nested models, not lists or dicts)."""
+    out = []
+    for name, info in model.model_fields.items():
+        annotation = _unwrap(info.annotation)
+        out.append(prefix + name)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            out += _leaf_paths(annotation, f"{prefix}{name}.")
+    return out
+
+
+def _suggest(loc: tuple[Any, ...], fields: list[str]) -> str:
+    """A did-you-mean for an unknown key: a close name beside it, else the same name elsewhere."""
+    key, prefix = str(loc[-1]), "".join(f"{p}." for p in loc[:-1])
+    close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+    if close:
+        return prefix + close[0]
+    paths = _leaf_paths(Scenario)
+    homes = [p for p in paths if p.rsplit(".", 1)[-1] == key]  # a right name in the wrong section
+    return homes[0] if homes else next(iter(difflib.get_close_matches(_dotted(loc), paths, n=1)), "")
+
+
+def _unknown_key(where: str, loc: tuple[Any, ...], value: Any) -> UserError:
+    _, model = _field_at(loc[:-1])
+    fields = list(_unwrap(model).model_fields)
+    hint = _suggest(loc, fields)
+    mean = f"did you mean {hint}? " if hint else ""
+    section = _dotted(loc[:-1]) or "the top level"
+    return UserError(
+        f"{where}: {_dotted(loc)} = {_show(value)}: unknown key; {mean}allowed in {section}: {', '.join(fields)}"
+    )
+
+
+def _explain(exc: ValidationError, where_of: Callable[[tuple[Any, ...]], str]) -> UserError:
+    """One line for the first of pydantic's errors; where_of(loc) names the document and line."""
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    loc = tuple(p for p in err["loc"] if p != "[key]")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    where = where_of(loc)
+    if err["type"] == "extra_forbidden":
+        return UserError(f"{_unknown_key(where, loc, err['input'])}{more}")
+    if err["loc"][-1] == "[key]":  # a bad key of a mapping, e.g. an unknown occupation
+        _, mapping = _field_at(loc[:-1])
+        permitted = _kind(typing.get_args(_unwrap(mapping))[0])
+    else:
+        permitted = _allowed(loc)
+    if err["type"] == "missing":
+        return UserError(f"{where}: {_dotted(loc)} is missing; allowed: {permitted}{more}")
+    if err["type"] == "literal_error":  # pydantic's message would repeat the allowed values
+        problem = "not one of the allowed values"
+    else:
+        problem = err["msg"].removeprefix("Value error, ").removeprefix("Input ")
+    return UserError(f"{where}: {_dotted(loc)} = {_show(err['input'])}: {problem}; allowed: {permitted}{more}")
+
+
+# --- overrides ---------------------------------------------------------------------------------
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """`KEY=VALUE` strings from the command line as {dotted key: YAML-typed value}."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set {item}: not KEY=VALUE; allowed: e.g. --set population.people=50000")
+        try:
+            out[key.strip()] = yaml.load(text, Loader=_Loader)
+        except yaml.YAMLError as exc:
+            raise UserError(f"--set {item}: the value is not valid YAML ({exc.__class__.__name__}); "
+                            f"allowed: a number, true/false, text or a [list]") from None
+    return out
+
+
+def _check_path(scenario: Scenario, key: str, value: Any, where: str) -> list[str | int]:
+    """The parts of a dotted override key, checked against the scenario it overrides."""
+    parts: list[str | int] = []
+    node: Any = scenario
+    names = key.split(".")
+    for i, name in enumerate(names):
+        here = tuple(parts)
+        if isinstance(node, BaseModel):
+            if name not in type(node).model_fields:
+                raise _unknown_key(where, here + (name,), value)
+            parts.append(name)
+            node = getattr(node, name)
+        elif isinstance(node, list):
+            if not (name.isdigit() and int(name) < len(node)):
+                span = f"an index from 0 to {len(node) - 1}" if node else "none, the list is empty"
+                raise UserError(f"{where}: {_dotted(here)}.{name}: no such item; allowed: {span}")
+            parts.append(int(name))
+            node = node[int(name)]
+        elif isinstance(node, dict) and (name in node or i == len(names) - 1):
+            parts.append(name)
+            node = node.get(name)
+        else:
+            keys = ", ".join(map(str, node)) if isinstance(node, dict) else f"none, it is {_allowed(here)}"
+            raise UserError(f"{where}: {_dotted(here)}.{name}: no such field; allowed keys of {_dotted(here)}: {keys}")
+    return parts
+
+
+def _apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], label: str) -> Scenario:
+    """The scenario with overrides set; the file already validated, so any error is theirs."""
+    where = f"{label}, override"
+    data = scenario.model_dump()
+    for key, value in overrides.items():
+        parts = _check_path(scenario, key, value, where)
+        node = data
+        for part in parts[:-1]:
+            node = node[part]
+        node[parts[-1]] = value
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, lambda loc: where) from None
+
+
+# --- the entry point ---------------------------------------------------------------------------
+
+
+def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """A validated scenario from a preset name or YAML path, with dotted-key overrides applied.
+
+    A file may name a `base:` (a preset or a path relative to it) whose settings it deep-merges
+    over; a file that sets no `name` takes its file name. Overrides are {"population.people":
+    50000, "sanctions.rules.0.min_weeks": 4, ...}. Any invalid input raises a one-line UserError.
+    """
+    chain: list[_Source] = []
+    top = _read(name_or_path)
+    data = _resolve(top, chain)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, lambda loc: _blame(chain, loc)) from None
+    if overrides:
+        scenario = _apply_overrides(scenario, overrides, top.label)
+    from trustsim.engine import check_memory  # the engine imports this package; import it late
+
+    check_memory(scenario, top.label)
+    return scenario
