@@ -9,13 +9,15 @@ Stages, once per step (default one week), each writing only its own group of ``s
 5. responses     (stages/responses.py)     chilling and distancing
 6. metrics       (metrics.py)              the audit metrics, overall and per group
 
-Use ``simulate`` to run a scenario; ``estimate_bytes`` to know, before allocating anything, how
-much memory a run will need.
+Use ``simulate`` to run a scenario; ``run_steps`` to step through one and look at the state
+between steps; ``estimate_bytes`` to know, before allocating anything, how much memory a run will
+need.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -74,19 +76,25 @@ def initial_state(ctx: Context) -> State:
     return state
 
 
-def simulate(scenario: Scenario, seed: int = 0, progress: bool = False) -> Result:
-    """Run a scenario and return its audit metrics (and a person-level snapshot if asked for)."""
+def run_steps(scenario: Scenario, seed: int = 0) -> Iterator[tuple[int, Context, State]]:
+    """Build the society, then yield (step, context, state) after each step's stages have run."""
     check_memory(scenario)
-    started = dt.datetime.now(dt.timezone.utc)
     society = build_society(scenario, seed=seed)
     ctx = Context.build(scenario, society, seed)
     state = initial_state(ctx)
-    recorder = Recorder(ctx)
-    steps = scenario.run.steps
-    with _progress(progress, steps, scenario.name) as advance:
-        for t in range(steps):
-            for stage in STAGES:
-                stage(ctx, state, t)
+    for t in range(scenario.run.steps):
+        for stage in STAGES:
+            stage(ctx, state, t)
+        yield t, ctx, state
+
+
+def simulate(scenario: Scenario, seed: int = 0, progress: bool = False) -> Result:
+    """Run a scenario and return its audit metrics (and a person-level snapshot if asked for)."""
+    started = dt.datetime.now(dt.timezone.utc)
+    recorder = None
+    with _progress(progress, scenario.run.steps, scenario.name) as advance:
+        for t, ctx, state in run_steps(scenario, seed):
+            recorder = recorder or Recorder(ctx)
             recorder.record(t, state)
             advance()
     return Result(

@@ -1,0 +1,134 @@
+"""The mechanics of stages 2-6, shown with fixed seeds at sizes far from noise.
+
+Each test runs a preset with one thing changed and checks the direction and, where the mechanism
+is switched off, the exact absence of its effect.
+"""
+
+import numpy as np
+import pytest
+import trustsim
+from trustsim.engine import run_steps
+
+PEOPLE = 30_000
+
+
+def run(preset="national_2020", years=1, seed=3, **overrides):
+    scenario = trustsim.load_scenario(
+        preset, {"population.people": PEOPLE, "run.years": years, **overrides}
+    )
+    return trustsim.simulate(scenario, seed=seed)
+
+
+def series(result, metric, group="all"):
+    m = result.metrics
+    return m[(m.metric == metric) & (m.group == group)].sort_values("step")["value"].to_numpy()
+
+
+def final(result, metric, group="all"):
+    return series(result, metric, group)[-1]
+
+
+@pytest.fixture(scope="module")
+def national():
+    return run()
+
+
+def test_without_association_nobody_is_penalised_through_contacts(national):
+    assert final(national, "association_only_penalty_share") > 0, "positive control: defaults do penalise"
+    alone = run(**{"scoring.association.weight": 0.0, "scoring.association.contact_penalty": 0.0})
+    assert np.all(series(alone, "association_only_penalty_share") == 0)
+
+
+def test_relatives_are_only_wrongfully_sanctioned_through_association(national):
+    assert final(national, "wrongful_by_cause.association") > 0
+    rules = trustsim.load_scenario("national_2020").sanctions.rules
+    no_relatives = {f"sanctions.rules.{i}.relatives": False for i in range(len(rules))}
+    no_contacts = {"scoring.association.weight": 0.0, "scoring.association.contact_penalty": 0.0}
+    result = run(**no_relatives, **no_contacts)
+    assert np.all(series(result, "wrongful_by_cause.association") == 0)
+
+
+def test_more_false_positives_mean_more_wrongful_sanctions_by_false_match():
+    none = run(**{"surveillance.face_recognition.false_positive_rate": 0.0})
+    low = run(**{"surveillance.face_recognition.false_positive_rate": 0.003})
+    high = run(**{"surveillance.face_recognition.false_positive_rate": 0.05})
+    assert np.all(series(none, "wrongful_by_cause.false_match") == 0)
+    assert final(high, "wrongful_by_cause.false_match") > 3 * max(final(low, "wrongful_by_cause.false_match"), 1e-4)
+
+
+def test_false_matches_fall_harder_on_the_group_with_the_higher_multiplier():
+    fm = {"surveillance.face_recognition.false_positive_rate": 0.05}
+    equal = run(**fm, **{"surveillance.face_recognition.group_multiplier.minority": 1.0})
+    skewed = run(**fm, **{"surveillance.face_recognition.group_multiplier.minority": 50.0})
+    assert final(skewed, "disparate_impact_ratio") > 1.5 * final(equal, "disparate_impact_ratio")
+
+
+def test_mandatory_scores_everyone_and_voluntary_does_not(national):
+    assert np.all(series(national, "opt_in_share") == 1.0)
+    voluntary = run(**{"participation.mode": "voluntary"})
+    shares = series(voluntary, "opt_in_share")
+    assert 0 < shares[-1] < 0.9
+    assert np.all(np.diff(shares) >= 0), "members stay members"
+
+
+def test_chilling_silences_dissent_only_when_switched_on(national):
+    silent = run(**{"responses.chilling.strength": 0.0})
+    assert np.all(series(silent, "expressed_dissent_ratio") == 1.0)
+    assert final(national, "expressed_dissent_ratio") < 0.9
+
+
+def test_distancing_isolates_dissidents_only_when_switched_on(national):
+    kept = run(**{"responses.distancing.strength": 0.0})
+    assert np.all(series(kept, "dissident_degree_ratio") == 1.0)
+    assert final(national, "dissident_degree_ratio") < 0.97
+
+
+def test_appeals_clear_wrongful_entries():
+    fm = {"surveillance.face_recognition.false_positive_rate": 0.05, "sanctions.appeals.rate": 0.3}
+    never = run(**fm, **{"sanctions.appeals.success_rate": 0.0})
+    always = run(**fm, **{"sanctions.appeals.success_rate": 1.0})
+    assert final(always, "wrongful_sanction_share") < 0.8 * final(never, "wrongful_sanction_share")
+
+
+def test_travel_bans_deny_every_ticket_attempt_and_only_those():
+    scenario = trustsim.load_scenario("national_2020", {"population.people": PEOPLE, "run.years": 0.5})
+    denied_total = 0
+    for _, ctx, state in run_steps(scenario, seed=5):
+        from trustsim.state import MEASURE, NOT_APPLIED
+
+        under = state.sanctions.cause != NOT_APPLIED
+        banned = under[MEASURE["flight_ban"]] | under[MEASURE["id_block"]]
+        denied = state.sanctions.flight_denials
+        assert np.array_equal(denied[banned], state.behaviour.flight_attempts[banned])
+        assert not denied[~banned].any()
+        rail = under[MEASURE["rail_ban"]]
+        assert np.array_equal(state.sanctions.rail_denials[rail], state.behaviour.rail_attempts[rail])
+        assert not state.sanctions.rail_denials[~rail].any()
+        denied_total += int(denied.sum())
+    assert denied_total > 0
+
+
+def test_state_invariants_hold_every_step():
+    from trustsim.state import BLACKLIST, COURT_LIST, MEASURE, NOT_APPLIED
+
+    scenario = trustsim.load_scenario(
+        "national_2020",
+        {"population.people": PEOPLE, "run.years": 1, "surveillance.face_recognition.false_positive_rate": 0.02},
+    )
+    for t, ctx, state in run_steps(scenario, seed=11):
+        sc, s, obs = state.scoring, state.sanctions, state.surveillance.observed
+        assert not np.isnan(sc.score).any() and not np.isnan(sc.subscores).any()
+        assert sc.score.min() >= 350 and sc.score.max() <= 950
+        assert sc.individual.min() >= 350 and sc.individual.max() <= 950
+        # A measure is on exactly when it has a cause and a minimum end.
+        assert np.array_equal(s.cause != NOT_APPLIED, s.until >= 0)
+        assert np.array_equal((s.lists & COURT_LIST) != 0, s.court_since >= 0)
+        assert np.array_equal((s.lists & BLACKLIST) != 0, s.cause[MEASURE["blacklist"]] != NOT_APPLIED)
+        # Observation never invents a true event.
+        assert np.all(obs[0] <= state.behaviour.events)
+        # Ties are dropped in both directions together.
+        net = ctx.society.network
+        rows = np.repeat(np.arange(ctx.society.n), np.diff(net.indptr))
+        active = state.responses.edge_active
+        forward = set(zip(rows[active].tolist(), net.indices[active].tolist()))
+        assert all((j, i) in forward for i, j in forward)
