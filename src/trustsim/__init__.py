@@ -1,1 +1,30 @@
-"""trustsim: an executable model of a state social-credit system, run on synthetic people."""
+"""trustsim: an executable model of a state social-credit system, run on synthetic people.
+
+The public API, and nothing else:
+    load_scenario(name_or_path, overrides=None) -> Scenario   a preset or YAML file, validated
+    presets() -> [(name, description)]                          the shipped presets
+    simulate(scenario, seed=0, progress=False) -> Result        run it
+    open_results(dir, run_id=None) -> Result                    read a saved run back
+    list_runs(dir) -> DataFrame                                 the runs saved in dir
+    build_society(scenario, seed) -> Society                    the synthetic population alone
+"""
+
+__version__ = "0.1.0"  # read by pyproject.toml (setuptools dynamic version) and stored with each run
+
+from trustsim.engine import simulate
+from trustsim.result import Result
+from trustsim.scenario import Scenario, load_scenario, presets
+from trustsim.society import Society, build_society
+from trustsim.store import list_runs, open_results
+
+__all__ = [
+    "Result",
+    "Scenario",
+    "Society",
+    "build_society",
+    "list_runs",
+    "load_scenario",
+    "open_results",
+    "presets",
+    "simulate",
+]

@@ -1,0 +1,109 @@
+"""The `trustsim` command line: run, validate, presets, report.
+
+Each command is a thin layer over the Python API. `main` is the entry point (the installed
+`trustsim` command and `python -m trustsim`): it turns a UserError or a usage error into one line,
+`trustsim: error: ...`, on stderr with exit code 2, so a user's mistake never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trustsim.engine import simulate
+from trustsim.errors import UserError
+from trustsim.result import format_value
+from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets
+from trustsim.store import DB, REPORT, check_directory, rebuild_report
+
+app = typer.Typer(
+    name="trustsim",
+    help="Simulate a state social-credit system on synthetic people and audit what it does to them.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Scenario = Annotated[str, typer.Argument(help="A preset name (see `trustsim presets`) or a YAML file.")]
+
+
+@app.command()
+def run(
+    scenario: Scenario = "national_2020",
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help="Override a setting by its dotted key, e.g. sanctions.rules.0.min_weeks=4 (repeatable).")] = None,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Random seed; the same seed gives the same run.")] = 0,
+    people: Annotated[int | None, typer.Option(help="Number of simulated people (population.people).")] = None,
+    years: Annotated[float | None, typer.Option(help="Simulated years (run.years).")] = None,
+    out: Annotated[Path, typer.Option(help="Directory for results.duckdb and report.html.")] = Path("trustsim-out"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+) -> None:
+    """Run a scenario; write OUT/results.duckdb and OUT/report.html and print a summary."""
+    overrides = parse_overrides(set_ or [])
+    if people is not None:
+        overrides["population.people"] = people
+    if years is not None:
+        overrides["run.years"] = years
+    loaded = load_scenario(scenario, overrides)
+    check_directory(out)  # before the run, so a bad --out does not cost a whole run
+    result = simulate(loaded, seed=seed, progress=not quiet)
+    run_id = result.save(out)
+    if quiet:
+        return
+    s = loaded.run
+    typer.echo(
+        f"{loaded.name}, seed {seed}: {result.people:,} people, {result.steps} steps of {s.step_days} days "
+        f"from {s.start}, in {result.elapsed_seconds:.1f} s"
+    )
+    for metric, value in result.headline().items():
+        typer.echo(f"  {metric:<26} {format_value(metric, value):>10}")
+    typer.echo(f"wrote {out / DB} (run {run_id}) and {out / REPORT}")
+
+
+@app.command()
+def validate(scenario: Scenario) -> None:
+    """Check a scenario without running it; print OK and what it holds."""
+    s = load_scenario(scenario)
+    label = scenario if scenario == s.name else f"{scenario} ({s.name})"
+    typer.echo(
+        f"OK {label}: {s.population.people:,} people, {s.run.steps} steps of "
+        f"{s.run.step_days} days from {s.run.start}, participation {s.participation.mode}, "
+        f"{len(s.sanctions.rules)} sanction rules, {len(s.rewards.rules)} reward rules"
+    )
+
+
+@app.command()
+def presets() -> None:
+    """List the shipped presets, one line each."""
+    for name, description in list_presets():
+        typer.echo(f"{name:<16} {description}")
+
+
+@app.command()
+def report(
+    directory: Annotated[Path, typer.Argument(help="A directory written by `trustsim run --out DIR`.")],
+    run_id: Annotated[int | None, typer.Option(help="The run to report on (default: the latest).")] = None,
+) -> None:
+    """Rebuild DIR/report.html from DIR/results.duckdb."""
+    typer.echo(f"wrote {rebuild_report(directory, run_id)}")
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"trustsim: error: {' '.join(message.splitlines())}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line; a user's mistake is one line on stderr and exit code 2."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        code = app(args=args or ["--help"], prog_name="trustsim", standalone_mode=False)
+    except UserError as exc:
+        _fail(str(exc), 2)
+    except typer.TyperException as exc:  # usage errors: unknown option, bad number, ...
+        _fail(exc.format_message(), exc.exit_code)
+    except typer.Abort:
+        _fail("interrupted; nothing was written", 130)
+    sys.exit(code or 0)

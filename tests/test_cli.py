@@ -1,0 +1,170 @@
+"""The command line end to end: each mistake is one line and exit 2; runs write both files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import psutil
+import pytest
+
+from trustsim import cli, store
+
+
+def invoke(capsys, *args: str) -> tuple[int, str, str]:
+    """Run the command line in this process, as the `trustsim` entry point does."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(list(args))
+    out, err = capsys.readouterr()
+    return info.value.code, out, err
+
+
+def trustsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m trustsim` in a fresh process, as a user would."""
+    return subprocess.run([sys.executable, "-m", "trustsim", *args], capture_output=True, text=True,
+                          cwd=cwd, env=os.environ, timeout=600)
+
+
+def assert_one_line_error(code: int, out: str, err: str, *fragments: str) -> None:
+    assert code == 2
+    assert out == ""
+    assert err.startswith("trustsim: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err
+
+
+# --- mistakes ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    texts = {
+        "malformed.yaml": "population:\n  people: [1, 2\nrun: {}\n",
+        "unknown.yaml": "population:\n  peopel: 5\n",
+        "type.yaml": "run:\n  years: soon\n",
+        "range.yaml": "surveillance:\n  online_coverage: 2\n",
+        "a.yaml": "base: b.yaml\n",
+        "b.yaml": "base: a.yaml\n",
+    }
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+BAD = {
+    "malformed YAML": (["validate", "malformed.yaml"], ["malformed.yaml, line 3", "malformed YAML"]),
+    "unknown key": (["run", "unknown.yaml"], ["population.peopel", "did you mean population.people?"]),
+    "wrong type": (["run", "type.yaml"], ["type.yaml, line 2", "run.years = 'soon'", "allowed: a number > 0"]),
+    "out of range": (["validate", "range.yaml"], ["surveillance.online_coverage = 2", ">= 0 and <= 1"]),
+    "missing file": (["run", "nowhere.yaml"], ["nowhere.yaml: no such file"]),
+    "unknown preset": (["run", "national_2021"], ["unknown preset", "did you mean national_2020?", "sesame_2015"]),
+    "base cycle": (["validate", "a.yaml"], ["base: cycle", "a.yaml", "b.yaml"]),
+    "--set unknown key": (["run", "--set", "scoring.wieghts.political=2"],
+                          ["scoring.wieghts", "did you mean scoring.weights?"]),
+    "--set not KEY=VALUE": (["run", "--set", "population.people"], ["KEY=VALUE"]),
+    "--set bad value": (["run", "--set", "participation.mode=sometimes"], ["participation.mode = 'sometimes'"]),
+    "people 0": (["run", "--people", "0"], ["population.people = 0", ">= 1"]),
+    "people negative": (["run", "--people", "-3"], ["population.people = -3", ">= 1"]),
+    "years 0": (["run", "--years", "0"], ["run.years = 0", "> 0"]),
+    "bad option": (["run", "--peple", "5"], ["--peple"]),
+    "bad seed": (["run", "--seed", "minus"], ["--seed"]),
+    "report without results": (["report", "nowhere"], ["no results.duckdb here"]),
+    "unknown command": (["sprint"], ["sprint"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_is_one_line_and_exit_2(case, files, capsys, monkeypatch):
+    monkeypatch.chdir(files)
+    args, fragments = BAD[case]
+    assert_one_line_error(*invoke(capsys, *args), *fragments)
+
+
+def test_population_too_large_is_refused_before_anything(tmp_path, capsys):
+    people = str(psutil.virtual_memory().total)  # at least a byte a person: cannot fit
+    out = tmp_path / "out"
+    assert_one_line_error(*invoke(capsys, "run", "--people", people, "--out", str(out)),
+                          "population.people", "GiB", "allowed: at most about")
+    assert not out.exists()
+
+
+def test_no_traceback_from_a_real_process(files):
+    done = trustsim("run", "unknown.yaml", cwd=files)
+    assert_one_line_error(done.returncode, done.stdout, done.stderr, "did you mean population.people?")
+
+
+# --- presets and validate ----------------------------------------------------------------------
+
+
+def test_presets(capsys):
+    code, out, err = invoke(capsys, "presets")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines] == ["financial_only", "judicial_lists", "national_2020", "sesame_2015"]
+    assert "626 million cameras" in out
+
+
+def test_validate(capsys, tmp_path):
+    code, out, _ = invoke(capsys, "validate", "national_2020")
+    assert code == 0 and out.startswith("OK national_2020: 100,000 people") and out.count("\n") == 1
+    path = tmp_path / "mine.yaml"
+    path.write_text("base: sesame_2015\n")
+    code, out, _ = invoke(capsys, "validate", str(path))
+    assert code == 0 and out.startswith(f"OK {path} (mine):") and "participation voluntary" in out
+
+
+# --- runs --------------------------------------------------------------------------------------
+
+RUN = ("run", "--people", "20000", "--years", "1", "--seed", "7")
+
+
+def metrics_of(directory: Path) -> list[tuple]:
+    con = duckdb.connect(str(directory / "results.duckdb"), read_only=True)
+    rows = con.execute("SELECT step, date, metric, grp, value FROM metrics ORDER BY ALL").fetchall()
+    con.close()
+    return rows
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("run") / "out"
+    return out, trustsim(*RUN, "--out", str(out))
+
+
+def test_run_writes_both_files_and_a_summary(first_run):
+    out, done = first_run
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.duckdb"]
+    assert "20,000 people" in done.stdout and "seed 7" in done.stdout
+    assert f"wrote {out / 'results.duckdb'} (run 1)" in done.stdout
+    assert len(metrics_of(out)) > 0
+    result = store.open_results(out)
+    assert result.seed == 7 and result.people == 20_000 and result.scenario.name == "national_2020"
+
+
+def test_same_seed_same_metrics_and_quiet_is_silent(first_run, tmp_path):
+    out, _ = first_run
+    again = trustsim(*RUN, "--out", str(tmp_path), "--quiet")
+    assert again.returncode == 0 and again.stdout == "" and again.stderr == ""
+    assert metrics_of(tmp_path) == metrics_of(out)
+
+
+def test_a_failing_run_leaves_no_partial_files(tmp_path, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store, "build_report", broken)
+    with pytest.raises(RuntimeError):
+        cli.main(["run", "--people", "2000", "--years", "0.1", "--quiet", "--out", str(tmp_path)])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_rebuilds_from_the_database(first_run, capsys):
+    out, _ = first_run
+    (out / "report.html").unlink()
+    code, stdout, _ = invoke(capsys, "report", str(out))
+    assert code == 0 and stdout == f"wrote {out / 'report.html'}\n"
+    assert "trustsim report: national_2020" in (out / "report.html").read_text()
