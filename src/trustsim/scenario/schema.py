@@ -283,7 +283,7 @@ class FriendsLayer(Section):
         ge=0, le=1,
     )
     age_scale: float = param(
-        10.0, "years", "age gap over which age homophily cuts a tie's acceptance by a factor e", gt=0, le=100
+        10.0, "years", "age gap over which full age homophily (1) cuts a tie's acceptance by a factor e", gt=0, le=100
     )
     homophily_tries: int = param(
         8, "draws", "candidates drawn per friend tie before the last one is taken regardless", ge=1, le=15

@@ -1,0 +1,603 @@
+"""Numba kernels that generate the synthetic society: per-person draws, tie proposals, CSR assembly.
+
+Use these only through trustsim.society, which prepares their tables and keys. Every random draw
+is inline and counter-based (trustsim.rng): a draw is a pure function of (key, index), so a
+kernel gives the same result whatever the thread count, and a two-pass kernel (count, then fill)
+sees the same draws in both passes. Parallel loops write disjoint slots only; the few scatter
+loops (CSR counting and filling) are serial on purpose, since their order is part of the result.
+
+A draw's index packs (person, item, attempt) as ``person << 24 | item << 4 | attempt``; a person
+makes fewer than 2**20 proposals of one kind and fewer than 16 attempts per proposal.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import prange
+
+from trustsim.rng import mix64_jit, poisson_inverse, unit_jit
+
+_TWO_PI = 2.0 * math.pi
+_SQRT2 = math.sqrt(2.0)
+# Above this mean the CDF inversion of rng.poisson_inverse underflows (exp(-lam)); a normal
+# approximation is exact to well under one count there.
+_POISSON_NORMAL_FROM = 500.0
+# Rows up to this length are sorted by insertion (no allocation); longer ones by np.sort.
+_SHORT_ROW = 32
+
+
+# --- draws ------------------------------------------------------------------------------------
+
+
+@numba.njit(cache=True, inline="always")
+def draw_index(person, item, attempt):
+    return (np.uint64(person) << np.uint64(24)) | (np.uint64(item) << np.uint64(4)) | np.uint64(attempt)
+
+
+@numba.njit(cache=True, inline="always")
+def normal_jit(k, idx):
+    """Standard normal by Box-Muller from two uniforms under key k and its remix."""
+    u1 = unit_jit(k, idx)
+    u2 = unit_jit(mix64_jit(k), idx)
+    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(_TWO_PI * u2)
+
+
+@numba.njit(cache=True, inline="always")
+def poisson_jit(k, idx, lam):
+    if lam < _POISSON_NORMAL_FROM:
+        return poisson_inverse(unit_jit(k, idx), lam)
+    return max(0, int(lam + math.sqrt(lam) * normal_jit(mix64_jit(k), idx) + 0.5))
+
+
+@numba.njit(cache=True, inline="always")
+def norm_cdf(x):
+    return 0.5 * math.erfc(-x / _SQRT2)
+
+
+@numba.njit(cache=True, inline="always")
+def pick_weighted(cum, a, b, u):
+    """Index j in [a, b) drawn with probability proportional to cum[j+1] - cum[j]."""
+    target = cum[a] + u * (cum[b] - cum[a])
+    lo = a
+    hi = b - 1
+    while lo < hi:
+        mid = (lo + hi + 1) >> 1
+        if cum[mid] <= target:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+@numba.njit(cache=True, inline="always")
+def pick_table(cdf, u):
+    """Category j with cdf[j-1] <= u < cdf[j] (cdf ascending, last entry 1)."""
+    j = 0
+    last = cdf.shape[0] - 1
+    while j < last and u >= cdf[j]:
+        j += 1
+    return j
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def households(block_starts, k, extra_mean, out):
+    """Household id of each person: runs of 1 + Poisson(extra_mean) people, cut at block edges.
+
+    Serial: a household's start depends on every earlier size.
+    """
+    n = out.shape[0]
+    nb = 1
+    h = -1
+    left = 0
+    for i in range(n):
+        boundary = False
+        while nb < block_starts.shape[0] and block_starts[nb] <= i:
+            nb += 1
+            boundary = True
+        if left == 0 or boundary:
+            h += 1
+            left = 1 + poisson_jit(k, np.uint64(h), extra_mean)
+        out[i] = h
+        left -= 1
+
+
+@numba.njit(cache=True, parallel=True)
+def demographics(keys, urban, region, household, age_cdf, age_min, female_share, occ_cdf,
+                 log_loc, income_sigma, minority_p, age, female, occupation, income, minority):
+    """Age, sex, occupation (given age, sex, urban), income (given urban, occupation), minority.
+
+    occ_cdf[(age - age_min) * 4 + urban * 2 + female] is the occupation CDF of that cell;
+    log_loc[urban, occupation] the median log income; minority is drawn per household.
+    """
+    for i in prange(urban.shape[0]):
+        idx = np.uint64(i)
+        a = pick_table(age_cdf, unit_jit(keys[0], idx))
+        f = 1 if unit_jit(keys[1], idx) < female_share else 0
+        u = urban[i]
+        o = pick_table(occ_cdf[a * 4 + u * 2 + f], unit_jit(keys[2], idx))
+        age[i] = a + age_min
+        female[i] = f
+        occupation[i] = o
+        income[i] = math.exp(log_loc[u, o] + income_sigma * normal_jit(keys[3], idx))
+        minority[i] = 1 if unit_jit(keys[4], np.uint64(household[i])) < minority_p[region[i]] else 0
+
+
+@numba.njit(cache=True, parallel=True)
+def latent_traits(keys, income, log_mean, log_sd, rel_corr, law_loc, law_corr, activist_share,
+                  activist_floor, tail_index, baseline_scale, online_loc, gamer_loc, drinker_loc,
+                  sociability_loc, reliability, law_abidance, dissent, online, gaming, drinking,
+                  sociability):
+    """Latent traits in [0, 1], each the normal CDF of a latent normal unless stated.
+
+    sociability's latent normal is keys[7]'s draw, reused by friend_weights.
+    """
+    rel_rest = math.sqrt(max(0.0, 1.0 - rel_corr * rel_corr))
+    law_rest = math.sqrt(max(0.0, 1.0 - law_corr * law_corr))
+    floor_ratio = baseline_scale / activist_floor
+    for i in prange(income.shape[0]):
+        idx = np.uint64(i)
+        z_inc = (math.log(income[i]) - log_mean) / log_sd
+        z_rel = rel_corr * z_inc + rel_rest * normal_jit(keys[0], idx)
+        reliability[i] = norm_cdf(z_rel)
+        law_abidance[i] = norm_cdf(law_loc + law_corr * z_rel + law_rest * normal_jit(keys[1], idx))
+        u = unit_jit(keys[3], idx)
+        if unit_jit(keys[2], idx) < activist_share:
+            # Pareto tail X = u**(-1/alpha) >= 1 mapped onto [floor, 1): 1 - d = (1 - floor) / X.
+            dissent[i] = 1.0 - (1.0 - activist_floor) * (1.0 - u) ** (1.0 / tail_index)
+        else:
+            # Exponential of scale baseline_scale, squeezed under the floor.
+            dissent[i] = activist_floor * (1.0 - (1.0 - u) ** floor_ratio)
+        online[i] = norm_cdf(online_loc + normal_jit(keys[4], idx))
+        gaming[i] = norm_cdf(gamer_loc + normal_jit(keys[5], idx))
+        drinking[i] = norm_cdf(drinker_loc + normal_jit(keys[6], idx))
+        sociability[i] = norm_cdf(sociability_loc + normal_jit(keys[7], idx))
+
+
+# --- tie proposals ----------------------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def friend_weights(k_soc, sigma, cum):
+    """Cumulative friend-degree propensity: w_i = exp(sigma z_i - sigma^2 / 2), mean 1.
+
+    Serial: a running sum, whose rounding depends on the order.
+    """
+    total = 0.0
+    cum[0] = 0.0
+    for i in range(cum.shape[0] - 1):
+        total += math.exp(sigma * normal_jit(k_soc, np.uint64(i)) - 0.5 * sigma * sigma)
+        cum[i + 1] = total
+
+
+@numba.njit(cache=True, parallel=True)
+def poisson_counts(k, cum, scale, out):
+    """out[i] ~ Poisson(scale * w_i), with w_i = cum[i+1] - cum[i] (or 1 when cum is empty)."""
+    for i in prange(out.shape[0]):
+        w = cum[i + 1] - cum[i] if cum.shape[0] > 0 else 1.0
+        out[i] = poisson_jit(k, np.uint64(i), scale * w)
+
+
+@numba.njit(cache=True, parallel=True)
+def kin_ties(keys, offsets, region, region_lo, region_hi, household, same_region, local_share,
+             half_window, tries, src, dst):
+    """Each person's kin ties to other households: own region (often the neighbourhood) or another.
+
+    dst is -1 where every attempt landed in one's own household.
+    """
+    n = region.shape[0]
+    for i in prange(n):
+        r = region[i]
+        lo = region_lo[r]
+        hi = region_hi[r]
+        for t in range(offsets[i + 1] - offsets[i]):
+            slot = offsets[i] + t
+            src[slot] = i
+            dst[slot] = -1
+            for attempt in range(tries):
+                idx = draw_index(i, t, attempt)
+                u = unit_jit(keys[2], idx)
+                if unit_jit(keys[0], idx) < same_region or hi - lo == n:
+                    if unit_jit(keys[1], idx) < local_share:
+                        a = max(lo, i - half_window)
+                        b = min(hi, i + half_window + 1)
+                    else:
+                        a = lo
+                        b = hi
+                    j = a + int(u * (b - a))
+                else:
+                    j = int(u * (n - (hi - lo)))
+                    if j >= lo:
+                        j += hi - lo
+                if household[j] != household[i]:
+                    dst[slot] = j
+                    break
+
+
+@numba.njit(cache=True)
+def friend_target(i, t, keys, cum, region, urban, age, dissent, blk_lo, blk_hi, block_cum,
+                  pool, pool_lo, pool_hi, activist_floor, p_local, p_region, p_urban, half_window,
+                  age_homophily, age_scale, dissent_homophily, tries):
+    """One friend drawn for person i: a like-minded activist, a neighbour, or by region and urban mix.
+
+    Candidates are weighted by friend-degree propensity and accepted with probability
+    exp(-ha |age gap| / age_scale) (1 - hd |dissent gap|); the last attempt is kept
+    regardless. Returns -1 when every attempt drew i itself.
+    """
+    r = region[i]
+    u_i = urban[i]
+    idx0 = draw_index(i, t, 0)
+    if dissent[i] >= activist_floor and unit_jit(keys[0], idx0) < dissent_homophily:
+        count = pool_hi[r] - pool_lo[r]
+        if count > 1:
+            j = pool[pool_lo[r] + int(unit_jit(keys[1], idx0) * count)]
+            return j if j != i else -1
+    last = -1
+    for attempt in range(tries):
+        idx = draw_index(i, t, attempt)
+        u = unit_jit(keys[5], idx)
+        if unit_jit(keys[2], idx) < p_local:
+            a = max(blk_lo[r, u_i], i - half_window)
+            b = min(blk_hi[r, u_i], i + half_window + 1)
+            j = pick_weighted(cum, a, b, u)
+        else:
+            x = u_i if unit_jit(keys[4], idx) < p_urban else 1 - u_i
+            if unit_jit(keys[3], idx) < p_region:
+                rr = r
+            else:
+                # Another region, weighted by its block of urban status x.
+                own = block_cum[x, r + 1] - block_cum[x, r]
+                v = unit_jit(keys[6], idx) * (block_cum[x, -1] - own)
+                if v >= block_cum[x, r]:
+                    v += own
+                rr = 0
+                hi_r = block_cum.shape[1] - 2
+                while rr < hi_r and block_cum[x, rr + 1] <= v:
+                    rr += 1
+            if blk_hi[rr, x] <= blk_lo[rr, x]:
+                rr = r
+                x = u_i
+            j = pick_weighted(cum, blk_lo[rr, x], blk_hi[rr, x], u)
+        if j == i:
+            continue
+        last = j
+        accept = math.exp(-age_homophily * abs(float(age[i]) - float(age[j])) / age_scale) * (
+            1.0 - dissent_homophily * abs(float(dissent[i]) - float(dissent[j]))
+        )
+        if unit_jit(keys[7], idx) < accept:
+            return j
+    return last
+
+
+@numba.njit(cache=True, parallel=True)
+def friend_ties(keys, offsets, cum, region, urban, age, dissent, blk_lo, blk_hi, block_cum, pool,
+                pool_lo, pool_hi, activist_floor, p_local, p_region, p_urban, half_window,
+                age_homophily, age_scale, dissent_homophily, tries, src, dst):
+    """First-round friend ties, drawn directly (friend_target)."""
+    for i in prange(region.shape[0]):
+        for t in range(offsets[i + 1] - offsets[i]):
+            slot = offsets[i] + t
+            src[slot] = i
+            dst[slot] = friend_target(i, t, keys, cum, region, urban, age, dissent, blk_lo, blk_hi,
+                                      block_cum, pool, pool_lo, pool_hi, activist_floor, p_local,
+                                      p_region, p_urban, half_window, age_homophily, age_scale,
+                                      dissent_homophily, tries)
+
+
+@numba.njit(cache=True, parallel=True)
+def closure_ties(fallback_keys, closure_keys, offsets, f_indptr, f_indices, cum, region, urban, age, dissent,
+                 blk_lo, blk_hi, block_cum, pool, pool_lo, pool_hi, activist_floor, p_local, p_region,
+                 p_urban, half_window, age_homophily, age_scale, dissent_homophily, tries, keep_region,
+                 keep_urban, src, dst):
+    """Triadic closure: a friend of a random first-round friend; people without one draw directly.
+
+    A candidate who is already a friend is redrawn; one from another region (urban status) is
+    kept with probability keep_region (keep_urban), which gives closing ties the direct ties'
+    homophily. After `tries` candidates the last one not oneself is kept.
+    """
+    for i in prange(region.shape[0]):
+        a = f_indptr[i]
+        deg = f_indptr[i + 1] - a
+        for t in range(offsets[i + 1] - offsets[i]):
+            slot = offsets[i] + t
+            src[slot] = i
+            dst[slot] = -1
+            if deg == 0:
+                dst[slot] = friend_target(i, t, fallback_keys, cum, region, urban, age, dissent, blk_lo,
+                                          blk_hi, block_cum, pool, pool_lo, pool_hi, activist_floor,
+                                          p_local, p_region, p_urban, half_window, age_homophily,
+                                          age_scale, dissent_homophily, tries)
+                continue
+            for attempt in range(tries):
+                idx = draw_index(i, t, attempt)
+                j = f_indices[a + int(unit_jit(closure_keys[0], idx) * deg)]
+                bj = f_indptr[j]
+                k = f_indices[bj + int(unit_jit(closure_keys[1], idx) * (f_indptr[j + 1] - bj))]
+                if k == i:
+                    continue
+                dst[slot] = k
+                known = False
+                for e in range(a, a + deg):
+                    if f_indices[e] == k:
+                        known = True
+                        break
+                if known:
+                    continue
+                if region[k] != region[i] and unit_jit(closure_keys[2], idx) >= keep_region:
+                    continue
+                if urban[k] != urban[i] and unit_jit(closure_keys[3], idx) >= keep_urban:
+                    continue
+                break
+
+
+@numba.njit(cache=True, inline="always")
+def _work_step(members, a, s, p, household, q):
+    """Next member after position q (cyclic) in workplace [a, a+s) not in p's household, or -1."""
+    hp = household[members[a + p]]
+    for _ in range(s - 1):
+        q = q + 1 if q + 1 < s else 0
+        if q == p:
+            return -1
+        if household[members[a + q]] != hp:
+            return q
+    return -1
+
+
+@numba.njit(cache=True, inline="always")
+def _work_reach(k, members, a, s, p, half_degree):
+    """How many colleagues member p ties to: all later ones (small place) or about half_degree."""
+    if 2.0 * half_degree >= s - 1:
+        return -1  # complete: ties to every later member
+    whole = int(half_degree)
+    m = whole + (1 if unit_jit(k, np.uint64(members[a + p])) < half_degree - whole else 0)
+    return min(m, (s - 1) // 2)
+
+
+@numba.njit(cache=True, parallel=True)
+def work_ties(k, members, wp_off, household, half_degree, counts, src, dst, fill):
+    """Colleague ties within each workplace, skipping one's own household (already family).
+
+    A workplace with at most 2 * half_degree + 1 members is complete; a larger one is a ring in
+    member order where each member ties to about half_degree next colleagues, so degrees are
+    about 2 * half_degree and ties stay local. With fill False, counts[member slot] gets the
+    number of ties; with fill True, ties are written from the offsets in counts.
+    """
+    for w in prange(wp_off.shape[0] - 1):
+        a = wp_off[w]
+        s = wp_off[w + 1] - a
+        for p in range(s):
+            reach = _work_reach(k, members, a, s, p, half_degree)
+            c = 0
+            slot = counts[a + p] if fill else 0
+            if reach < 0:
+                hp = household[members[a + p]]
+                for q in range(p + 1, s):
+                    if household[members[a + q]] != hp:
+                        if fill:
+                            src[slot + c] = members[a + p]
+                            dst[slot + c] = members[a + q]
+                        c += 1
+            else:
+                q = p
+                for _ in range(reach):
+                    q = _work_step(members, a, s, p, household, q)
+                    if q < 0:
+                        break
+                    if fill:
+                        src[slot + c] = members[a + p]
+                        dst[slot + c] = members[a + q]
+                    c += 1
+            if not fill:
+                counts[a + p] = c
+
+
+# --- CSR assembly -----------------------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def count_pairs(deg, src, dst):
+    """deg[i + 1] += ties of i among the pairs (both ends; dst -1 is no tie)."""
+    for e in range(src.shape[0]):
+        b = dst[e]
+        if b >= 0:
+            deg[src[e] + 1] += 1
+            deg[b + 1] += 1
+
+
+@numba.njit(cache=True)
+def count_households(deg, household):
+    n = household.shape[0]
+    i = 0
+    while i < n:
+        j = i
+        while j < n and household[j] == household[i]:
+            j += 1
+        for q in range(i, j):
+            deg[q + 1] += j - i - 1
+        i = j
+
+
+@numba.njit(cache=True)
+def count_rows(deg, indptr):
+    for i in range(indptr.shape[0] - 1):
+        deg[i + 1] += indptr[i + 1] - indptr[i]
+
+
+@numba.njit(cache=True)
+def fill_pairs(cursor, indices, layer, src, dst, code):
+    """Write both directions of each pair at the row cursors (cursor[i] = next free slot of row i)."""
+    for e in range(src.shape[0]):
+        a = src[e]
+        b = dst[e]
+        if b >= 0:
+            indices[cursor[a]] = b
+            cursor[a] += 1
+            indices[cursor[b]] = a
+            cursor[b] += 1
+            if layer.shape[0] > 0:
+                layer[cursor[a] - 1] = code
+                layer[cursor[b] - 1] = code
+
+
+@numba.njit(cache=True)
+def fill_households(cursor, indices, layer, household, code):
+    n = household.shape[0]
+    i = 0
+    while i < n:
+        j = i
+        while j < n and household[j] == household[i]:
+            j += 1
+        for p in range(i, j):
+            for q in range(i, j):
+                if q != p:
+                    indices[cursor[p]] = q
+                    layer[cursor[p]] = code
+                    cursor[p] += 1
+        i = j
+
+
+@numba.njit(cache=True)
+def fill_rows(cursor, indices, layer, src_indptr, src_indices, code):
+    for i in range(src_indptr.shape[0] - 1):
+        for e in range(src_indptr[i], src_indptr[i + 1]):
+            indices[cursor[i]] = src_indices[e]
+            layer[cursor[i]] = code
+            cursor[i] += 1
+
+
+@numba.njit(cache=True)
+def shift_right(indptr):
+    """After a fill that used indptr[i] as row i's cursor (now row i's end), restore the starts."""
+    for i in range(indptr.shape[0] - 1, 0, -1):
+        indptr[i] = indptr[i - 1]
+    indptr[0] = 0
+
+
+@numba.njit(cache=True, parallel=True)
+def sort_dedup_rows(indptr, indices, layer, kept):
+    """Sort each row by (neighbour, layer), keep the first entry per neighbour at the row's front.
+
+    The lowest layer code wins a pair tied in several layers. kept[i] gets the row's new length.
+    """
+    for i in prange(indptr.shape[0] - 1):
+        a = indptr[i]
+        b = indptr[i + 1]
+        m = b - a
+        if m <= _SHORT_ROW:
+            for p in range(a + 1, b):
+                vi = indices[p]
+                vl = layer[p]
+                q = p - 1
+                while q >= a and (indices[q] > vi or (indices[q] == vi and layer[q] > vl)):
+                    indices[q + 1] = indices[q]
+                    layer[q + 1] = layer[q]
+                    q -= 1
+                indices[q + 1] = vi
+                layer[q + 1] = vl
+        else:
+            keys = np.empty(m, dtype=np.int64)
+            for p in range(m):
+                keys[p] = (np.int64(indices[a + p]) << 2) | np.int64(layer[a + p])
+            keys.sort()
+            for p in range(m):
+                indices[a + p] = np.int32(keys[p] >> 2)
+                layer[a + p] = np.uint8(keys[p] & 3)
+        c = 0
+        for p in range(a, b):
+            if c == 0 or indices[p] != indices[a + c - 1]:
+                indices[a + c] = indices[p]
+                layer[a + c] = layer[p]
+                c += 1
+        kept[i] = c
+
+
+@numba.njit(cache=True)
+def compact_rows(indptr, indices, layer, kept):
+    """Move each row's kept entries down to close the gaps; rewrite indptr. Returns the new nnz."""
+    out = 0
+    for i in range(indptr.shape[0] - 1):
+        a = indptr[i]
+        for p in range(kept[i]):
+            indices[out + p] = indices[a + p]
+            layer[out + p] = layer[a + p]
+        indptr[i] = out
+        out += kept[i]
+    indptr[indptr.shape[0] - 1] = out
+    return out
+
+
+# --- measures ---------------------------------------------------------------------------------
+
+
+@numba.njit(cache=True, parallel=True)
+def layer_row_counts(indptr, layer, code, out):
+    for i in prange(indptr.shape[0] - 1):
+        c = 0
+        for e in range(indptr[i], indptr[i + 1]):
+            if layer[e] == code:
+                c += 1
+        out[i + 1] = c
+
+
+@numba.njit(cache=True, parallel=True)
+def layer_select(indptr, indices, layer, code, new_indptr, out):
+    for i in prange(indptr.shape[0] - 1):
+        c = new_indptr[i]
+        for e in range(indptr[i], indptr[i + 1]):
+            if layer[e] == code:
+                out[c] = indices[e]
+                c += 1
+
+
+@numba.njit(cache=True)
+def _has_edge(indptr, indices, layer, code, i, j):
+    lo = indptr[i]
+    hi = indptr[i + 1]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if indices[mid] < j:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < indptr[i + 1] and indices[lo] == j and (code < 0 or layer[lo] == code)
+
+
+@numba.njit(cache=True, parallel=True)
+def local_clustering(indptr, indices, layer, code, nodes, out):
+    """Local clustering coefficient of each node in one layer (code -1: all); NaN under degree 2."""
+    for s in prange(nodes.shape[0]):
+        i = nodes[s]
+        d = 0
+        for e in range(indptr[i], indptr[i + 1]):
+            if code < 0 or layer[e] == code:
+                d += 1
+        if d < 2:
+            out[s] = np.nan
+            continue
+        links = 0
+        for e in range(indptr[i], indptr[i + 1]):
+            if code >= 0 and layer[e] != code:
+                continue
+            j = indices[e]
+            for f in range(e + 1, indptr[i + 1]):
+                if code >= 0 and layer[f] != code:
+                    continue
+                if _has_edge(indptr, indices, layer, code, j, indices[f]):
+                    links += 1
+        out[s] = 2.0 * links / (d * (d - 1.0))
+
+
+@numba.njit(cache=True, parallel=True)
+def near_counts(indptr, indices, window, out):
+    """out[i] = entries of row i whose neighbour lies within `window` indices of i."""
+    for i in prange(indptr.shape[0] - 1):
+        c = 0
+        for e in range(indptr[i], indptr[i + 1]):
+            if abs(np.int64(indices[e]) - i) < window:
+                c += 1
+        out[i] = c

@@ -1,0 +1,48 @@
+"""Latent traits: what people are, which the system never sees directly.
+
+Use `draw_traits` after `draw_people` (reliability leans on income). Every trait is a float32 in
+[0, 1]: the normal CDF of a latent normal whose location sets the mean (E[Phi(mu + Z)] =
+Phi(mu / sqrt 2)) or the share above one half (gaming, drinking: P = Phi(mu)), except dissent,
+which is heavy-tailed: an activist share sits in a Pareto tail above activist_floor, everyone else
+in an exponential squeezed under it. Reliability correlates with standardised log income,
+law-abidance with reliability; sociability's latent normal also drives the number of friends.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import ndtri
+
+from trustsim import rng
+from trustsim.kernels import society_kernels as sk
+from trustsim.scenario.schema import Traits
+from trustsim.society.people import IncomeModel
+
+TRAITS = ("reliability", "law_abidance", "dissent", "online_activity", "gaming", "drinking", "sociability")
+SOCIABILITY_STREAM = "society.sociability"
+_STREAMS = (
+    "society.reliability", "society.law_abidance", "society.activist", "society.dissent",
+    "society.online_activity", "society.gaming", "society.drinking", SOCIABILITY_STREAM,
+)
+
+
+def _mean_loc(mean: float) -> float:
+    """Location mu with E[Phi(mu + Z)] = mean."""
+    return math.sqrt(2.0) * float(ndtri(mean))
+
+
+def draw_traits(traits: Traits, income: np.ndarray, income_model: IncomeModel, seed: int) -> dict[str, np.ndarray]:
+    n = income.shape[0]
+    out = {name: np.empty(n, dtype=np.float32) for name in TRAITS}
+    keys = np.array([rng.key(seed, s) for s in _STREAMS], dtype=np.uint64)
+    sk.latent_traits(
+        keys, income, income_model.log_mean, income_model.log_sd, traits.reliability_income_corr,
+        _mean_loc(traits.law_abidance_mean), traits.law_reliability_corr, traits.activist_share,
+        traits.activist_floor, traits.dissent_tail_index, traits.dissent_baseline_scale,
+        _mean_loc(traits.online_activity_mean), float(ndtri(traits.gamer_share)),
+        float(ndtri(traits.drinker_share)), _mean_loc(traits.sociability_mean),
+        *(out[name] for name in TRAITS),
+    )
+    return out
