@@ -72,6 +72,60 @@ def pick_weighted(cum, a, b, u):
     return lo
 
 
+@numba.njit(cache=True)
+def alias_tables(cum, block_lo, block_hi, prob, alias):
+    """Walker's alias tables (Vose's construction) for weighted draws within each block.
+
+    Weights are cum[j+1] - cum[j]; within block [lo, hi), pick_alias draws j in O(1).
+    """
+    for b in range(block_lo.shape[0]):
+        lo = block_lo[b]
+        m = block_hi[b] - lo
+        if m <= 0:
+            continue
+        total = cum[lo + m] - cum[lo]
+        scaled = np.empty(m)
+        small = np.empty(m, dtype=np.int64)
+        large = np.empty(m, dtype=np.int64)
+        ns = 0
+        nl = 0
+        for p in range(m):
+            scaled[p] = (cum[lo + p + 1] - cum[lo + p]) * m / total
+            if scaled[p] < 1.0:
+                small[ns] = p
+                ns += 1
+            else:
+                large[nl] = p
+                nl += 1
+        while ns > 0 and nl > 0:
+            ns -= 1
+            sp = small[ns]
+            lp = large[nl - 1]
+            prob[lo + sp] = scaled[sp]
+            alias[lo + sp] = lo + lp
+            scaled[lp] = scaled[lp] + scaled[sp] - 1.0
+            if scaled[lp] < 1.0:
+                nl -= 1
+                small[ns] = lp
+                ns += 1
+        # Leftovers are 1 up to rounding.
+        for q in range(nl):
+            prob[lo + large[q]] = 1.0
+            alias[lo + large[q]] = lo + large[q]
+        for q in range(ns):
+            prob[lo + small[q]] = 1.0
+            alias[lo + small[q]] = lo + small[q]
+
+
+@numba.njit(cache=True, inline="always")
+def pick_alias(prob, alias, lo, hi, u):
+    """Index in [lo, hi) by its block's alias table; u's integer part picks a slot, its fraction the coin."""
+    x = u * (hi - lo)
+    slot = min(int(x), hi - lo - 1)
+    j = lo + slot
+    return j if x - slot < prob[j] else alias[j]
+
+
 @numba.njit(cache=True, inline="always")
 def pick_table(cdf, u):
     """Category j with cdf[j-1] <= u < cdf[j] (cdf ascending, last entry 1)."""
@@ -220,12 +274,13 @@ def kin_ties(keys, offsets, region, region_lo, region_hi, household, same_region
 
 
 @numba.njit(cache=True)
-def friend_target(i, t, keys, cum, region, urban, age, dissent, blk_lo, blk_hi, block_cum,
+def friend_target(i, t, keys, cum, prob, alias, region, urban, age, dissent, blk_lo, blk_hi, block_cum,
                   pool, pool_lo, pool_hi, activist_floor, p_local, p_region, p_urban, half_window,
                   age_homophily, age_scale, dissent_homophily, tries):
     """One friend drawn for person i: a like-minded activist, a neighbour, or by region and urban mix.
 
-    Candidates are weighted by friend-degree propensity and accepted with probability
+    Candidates are weighted by friend-degree propensity (cumulated in cum for a neighbourhood
+    window, alias tables prob/alias for a whole block) and accepted with probability
     exp(-ha |age gap| / age_scale) (1 - hd |dissent gap|); the last attempt is kept
     regardless. Returns -1 when every attempt drew i itself.
     """
@@ -262,7 +317,7 @@ def friend_target(i, t, keys, cum, region, urban, age, dissent, blk_lo, blk_hi, 
             if blk_hi[rr, x] <= blk_lo[rr, x]:
                 rr = r
                 x = u_i
-            j = pick_weighted(cum, blk_lo[rr, x], blk_hi[rr, x], u)
+            j = pick_alias(prob, alias, blk_lo[rr, x], blk_hi[rr, x], u)
         if j == i:
             continue
         last = j
@@ -275,7 +330,7 @@ def friend_target(i, t, keys, cum, region, urban, age, dissent, blk_lo, blk_hi, 
 
 
 @numba.njit(cache=True, parallel=True)
-def friend_ties(keys, offsets, cum, region, urban, age, dissent, blk_lo, blk_hi, block_cum, pool,
+def friend_ties(keys, offsets, cum, prob, alias, region, urban, age, dissent, blk_lo, blk_hi, block_cum, pool,
                 pool_lo, pool_hi, activist_floor, p_local, p_region, p_urban, half_window,
                 age_homophily, age_scale, dissent_homophily, tries, src, dst):
     """First-round friend ties, drawn directly (friend_target)."""
@@ -283,14 +338,14 @@ def friend_ties(keys, offsets, cum, region, urban, age, dissent, blk_lo, blk_hi,
         for t in range(offsets[i + 1] - offsets[i]):
             slot = offsets[i] + t
             src[slot] = i
-            dst[slot] = friend_target(i, t, keys, cum, region, urban, age, dissent, blk_lo, blk_hi,
+            dst[slot] = friend_target(i, t, keys, cum, prob, alias, region, urban, age, dissent, blk_lo, blk_hi,
                                       block_cum, pool, pool_lo, pool_hi, activist_floor, p_local,
                                       p_region, p_urban, half_window, age_homophily, age_scale,
                                       dissent_homophily, tries)
 
 
 @numba.njit(cache=True, parallel=True)
-def closure_ties(fallback_keys, closure_keys, offsets, f_indptr, f_indices, cum, region, urban, age, dissent,
+def closure_ties(fallback_keys, closure_keys, offsets, f_indptr, f_indices, cum, prob, alias, region, urban, age, dissent,
                  blk_lo, blk_hi, block_cum, pool, pool_lo, pool_hi, activist_floor, p_local, p_region,
                  p_urban, half_window, age_homophily, age_scale, dissent_homophily, tries, keep_region,
                  keep_urban, src, dst):
@@ -308,7 +363,7 @@ def closure_ties(fallback_keys, closure_keys, offsets, f_indptr, f_indices, cum,
             src[slot] = i
             dst[slot] = -1
             if deg == 0:
-                dst[slot] = friend_target(i, t, fallback_keys, cum, region, urban, age, dissent, blk_lo,
+                dst[slot] = friend_target(i, t, fallback_keys, cum, prob, alias, region, urban, age, dissent, blk_lo,
                                           blk_hi, block_cum, pool, pool_lo, pool_hi, activist_floor,
                                           p_local, p_region, p_urban, half_window, age_homophily,
                                           age_scale, dissent_homophily, tries)

@@ -30,7 +30,7 @@ OWNER = OCCUPATIONS.index("business_owner")
 STATE = (OCCUPATIONS.index("civil_servant"), OCCUPATIONS.index("state_manager"))
 FARMER = OCCUPATIONS.index("farmer")
 # Quadrature grid of the standard normal for the firm-size mean: +-8 sd, fine enough for rounding.
-_Z_RANGE, _Z_POINTS = 8.0, 16001
+_Z_RANGE, _Z_POINTS = 8.0, 4001
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,8 @@ def _lognormal_location(mean: float, sigma: float) -> float:
     return brentq(excess, guess - 10.0, guess + 1.0) if mean > 1.0 else -np.inf
 
 
-def _cut(count: int, seed: int, stream: str, region: int, mean: float, sigma: float | None) -> np.ndarray:
-    """Sizes of consecutive groups covering `count` people: lognormal (sigma) or 1 + Poisson."""
+def _cut(count: int, seed: int, stream: str, region: int, mean: float, sigma: float | None, mu: float = 0.0) -> np.ndarray:
+    """Sizes of consecutive groups covering `count` people: lognormal (mu, sigma) or 1 + Poisson."""
     if count == 0:
         return np.zeros(0, dtype=np.int64)
     k = int(1.5 * count / mean) + 16
@@ -65,7 +65,7 @@ def _cut(count: int, seed: int, stream: str, region: int, mean: float, sigma: fl
             sizes = 1 + rng.poisson(seed, stream, region, np.full(k, mean - 1.0), index).astype(np.int64)
         else:
             z = rng.normal(seed, stream, region, index)
-            sizes = np.maximum(1, np.rint(np.exp(_lognormal_location(mean, sigma) + sigma * z))).astype(np.int64)
+            sizes = np.maximum(1, np.rint(np.exp(mu + sigma * z))).astype(np.int64)
         total = np.cumsum(sizes)
         if total[-1] >= count:
             break
@@ -92,11 +92,12 @@ def build_workplaces(firms_p: Firms, work: WorkLayer, layout: Layout, occupation
     own_hi = np.searchsorted(owners, layout.region_hi)
 
     owner_of, region_of, sizes, staff = [], [], [], []
+    mu = _lognormal_location(firms_p.employees_mean, firms_p.size_sigma)
     for r in range(len(layout.region_names)):
         count, available = int(emp_hi[r] - emp_lo[r]), int(own_hi[r] - own_lo[r])
         if count == 0 or available == 0:
             continue
-        s = _cut(count, seed, "society.firm_size", r, firms_p.employees_mean, firms_p.size_sigma)
+        s = _cut(count, seed, "society.firm_size", r, firms_p.employees_mean, firms_p.size_sigma, mu)
         if s.shape[0] > available:
             # Fewer owners than firms: merge into one firm per owner, keeping the relative cuts.
             cuts = np.floor(np.cumsum(s[:available]) * count / s[:available].sum()).astype(np.int64)
