@@ -3,13 +3,15 @@
 Run `python benchmarks/bench_society.py` for 1e6 and 1e7 people (each in a fresh process, so the
 peak resident memory is that build's), or `--people N` for one size. A warm-up build of a
 thousand people first loads the compiled kernels, so the time is generation alone. Prints one
-line per size and the estimate for 1e8 people from estimate_bytes.
+line per size and the estimate for 1e8 people from estimate_bytes. cpu_seconds (all threads) and
+the load average before the build tell a slow run on a busy machine from a slow build.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -28,14 +30,17 @@ def measure(people: int, seed: int) -> dict:
     s.population.people = WARM_UP
     build_society(s, seed)
     s.population.people = people
-    start = time.perf_counter()
+    load = os.getloadavg()[0]
+    start, cpu = time.perf_counter(), time.process_time()
     soc = build_society(s, seed)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
     net = soc.network
     return {
         "people": people,
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "load_before": round(load, 2),
         "peak_rss_gib": round(peak / 2**30, 2),
         "estimate_gib": round(estimate_bytes(s.population, s.network) / 2**30, 2),
         "bytes_per_person": round(soc.nbytes / people, 1),

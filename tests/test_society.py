@@ -186,6 +186,23 @@ def test_same_seed_same_society_other_seed_other():
     assert not np.array_equal(a.network.indptr, c.network.indptr)
 
 
+def test_society_does_not_depend_on_thread_count():
+    import numba
+
+    s = scenario(20_000)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = build_society(s, seed=5)
+    finally:
+        numba.set_num_threads(threads)
+    many = build_society(s, seed=5)
+    for name in PEOPLE_DTYPES:
+        assert np.array_equal(one.people[name], many.people[name]), name
+    assert np.array_equal(one.network.indices, many.network.indices)
+    assert np.array_equal(one.network.edge_layer, many.network.edge_layer)
+
+
 def test_tiny_and_odd_populations_build():
     for people in (1, 7, 500):
         soc = build_society(scenario(people), seed=0)

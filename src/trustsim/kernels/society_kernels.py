@@ -72,11 +72,20 @@ def pick_weighted(cum, a, b, u):
     return lo
 
 
+_COIN = 4294967295.0  # 2**32 - 1: an alias table's coin is stored as a 32-bit fraction
+
+
+@numba.njit(cache=True, inline="always")
+def _alias_entry(alias, prob):
+    return (np.uint64(alias) << np.uint64(32)) | np.uint64(prob * _COIN)
+
+
 @numba.njit(cache=True)
-def alias_tables(cum, block_lo, block_hi, prob, alias):
+def alias_tables(cum, block_lo, block_hi, table):
     """Walker's alias tables (Vose's construction) for weighted draws within each block.
 
-    Weights are cum[j+1] - cum[j]; within block [lo, hi), pick_alias draws j in O(1).
+    Weights are cum[j+1] - cum[j]; within block [lo, hi), pick_alias draws j in O(1). Each slot's
+    alias and coin share one uint64 (alias << 32 | coin), so a draw touches one cache line.
     """
     for b in range(block_lo.shape[0]):
         lo = block_lo[b]
@@ -101,8 +110,7 @@ def alias_tables(cum, block_lo, block_hi, prob, alias):
             ns -= 1
             sp = small[ns]
             lp = large[nl - 1]
-            prob[lo + sp] = scaled[sp]
-            alias[lo + sp] = lo + lp
+            table[lo + sp] = _alias_entry(lo + lp, min(scaled[sp], 1.0))
             scaled[lp] = scaled[lp] + scaled[sp] - 1.0
             if scaled[lp] < 1.0:
                 nl -= 1
@@ -110,20 +118,20 @@ def alias_tables(cum, block_lo, block_hi, prob, alias):
                 ns += 1
         # Leftovers are 1 up to rounding.
         for q in range(nl):
-            prob[lo + large[q]] = 1.0
-            alias[lo + large[q]] = lo + large[q]
+            table[lo + large[q]] = _alias_entry(lo + large[q], 1.0)
         for q in range(ns):
-            prob[lo + small[q]] = 1.0
-            alias[lo + small[q]] = lo + small[q]
+            table[lo + small[q]] = _alias_entry(lo + small[q], 1.0)
 
 
 @numba.njit(cache=True, inline="always")
-def pick_alias(prob, alias, lo, hi, u):
+def pick_alias(table, lo, hi, u):
     """Index in [lo, hi) by its block's alias table; u's integer part picks a slot, its fraction the coin."""
     x = u * (hi - lo)
     slot = min(int(x), hi - lo - 1)
-    j = lo + slot
-    return j if x - slot < prob[j] else alias[j]
+    entry = table[lo + slot]
+    if (x - slot) * _COIN < float(entry & np.uint64(0xFFFFFFFF)):
+        return lo + slot
+    return np.int64(entry >> np.uint64(32))
 
 
 @numba.njit(cache=True, inline="always")
@@ -273,19 +281,33 @@ def kin_ties(keys, offsets, region, region_lo, region_hi, household, same_region
                     break
 
 
+# trait_key packs what homophily compares into one uint32 (one memory access per candidate):
+# age << 24 | dissent in 24-bit fixed point.
+_DISSENT_BITS = 24
+_DISSENT_SCALE = float(2**_DISSENT_BITS - 1)
+_DISSENT_MASK = np.uint32(2**_DISSENT_BITS - 1)
+
+
+@numba.njit(cache=True, parallel=True)
+def trait_keys(age, dissent, out):
+    for i in prange(age.shape[0]):
+        out[i] = (np.uint32(age[i]) << np.uint32(_DISSENT_BITS)) | np.uint32(dissent[i] * _DISSENT_SCALE + 0.5)
+
+
 @numba.njit(cache=True)
-def friend_target(i, t, keys, cum, prob, alias, region, urban, age, dissent, blk_lo, blk_hi, block_cum,
+def friend_target(i, t, keys, cum, table, region, urban, trait_key, dissent, blk_lo, blk_hi, block_cum,
                   pool, pool_lo, pool_hi, activist_floor, p_local, p_region, p_urban, half_window,
                   age_homophily, age_scale, dissent_homophily, tries):
     """One friend drawn for person i: a like-minded activist, a neighbour, or by region and urban mix.
 
     Candidates are weighted by friend-degree propensity (cumulated in cum for a neighbourhood
-    window, alias tables prob/alias for a whole block) and accepted with probability
+    window, alias tables for a whole block) and accepted with probability
     exp(-ha |age gap| / age_scale) (1 - hd |dissent gap|); the last attempt is kept
     regardless. Returns -1 when every attempt drew i itself.
     """
     r = region[i]
     u_i = urban[i]
+    ki = trait_key[i]
     idx0 = draw_index(i, t, 0)
     if dissent[i] >= activist_floor and unit_jit(keys[0], idx0) < dissent_homophily:
         count = pool_hi[r] - pool_lo[r]
@@ -317,20 +339,21 @@ def friend_target(i, t, keys, cum, prob, alias, region, urban, age, dissent, blk
             if blk_hi[rr, x] <= blk_lo[rr, x]:
                 rr = r
                 x = u_i
-            j = pick_alias(prob, alias, blk_lo[rr, x], blk_hi[rr, x], u)
+            j = pick_alias(table, blk_lo[rr, x], blk_hi[rr, x], u)
         if j == i:
             continue
         last = j
-        accept = math.exp(-age_homophily * abs(float(age[i]) - float(age[j])) / age_scale) * (
-            1.0 - dissent_homophily * abs(float(dissent[i]) - float(dissent[j]))
-        )
+        kj = trait_key[j]
+        age_gap = abs(float(ki >> np.uint32(_DISSENT_BITS)) - float(kj >> np.uint32(_DISSENT_BITS)))
+        dissent_gap = abs(float(ki & _DISSENT_MASK) - float(kj & _DISSENT_MASK)) / _DISSENT_SCALE
+        accept = math.exp(-age_homophily * age_gap / age_scale) * (1.0 - dissent_homophily * dissent_gap)
         if unit_jit(keys[7], idx) < accept:
             return j
     return last
 
 
 @numba.njit(cache=True, parallel=True)
-def friend_ties(keys, offsets, cum, prob, alias, region, urban, age, dissent, blk_lo, blk_hi, block_cum, pool,
+def friend_ties(keys, offsets, cum, table, region, urban, trait_key, dissent, blk_lo, blk_hi, block_cum, pool,
                 pool_lo, pool_hi, activist_floor, p_local, p_region, p_urban, half_window,
                 age_homophily, age_scale, dissent_homophily, tries, src, dst):
     """First-round friend ties, drawn directly (friend_target)."""
@@ -338,14 +361,14 @@ def friend_ties(keys, offsets, cum, prob, alias, region, urban, age, dissent, bl
         for t in range(offsets[i + 1] - offsets[i]):
             slot = offsets[i] + t
             src[slot] = i
-            dst[slot] = friend_target(i, t, keys, cum, prob, alias, region, urban, age, dissent, blk_lo, blk_hi,
+            dst[slot] = friend_target(i, t, keys, cum, table, region, urban, trait_key, dissent, blk_lo, blk_hi,
                                       block_cum, pool, pool_lo, pool_hi, activist_floor, p_local,
                                       p_region, p_urban, half_window, age_homophily, age_scale,
                                       dissent_homophily, tries)
 
 
 @numba.njit(cache=True, parallel=True)
-def closure_ties(fallback_keys, closure_keys, offsets, f_indptr, f_indices, cum, prob, alias, region, urban, age, dissent,
+def closure_ties(fallback_keys, closure_keys, offsets, f_indptr, f_indices, cum, table, region, urban, trait_key, dissent,
                  blk_lo, blk_hi, block_cum, pool, pool_lo, pool_hi, activist_floor, p_local, p_region,
                  p_urban, half_window, age_homophily, age_scale, dissent_homophily, tries, keep_region,
                  keep_urban, src, dst):
@@ -363,7 +386,7 @@ def closure_ties(fallback_keys, closure_keys, offsets, f_indptr, f_indices, cum,
             src[slot] = i
             dst[slot] = -1
             if deg == 0:
-                dst[slot] = friend_target(i, t, fallback_keys, cum, prob, alias, region, urban, age, dissent, blk_lo,
+                dst[slot] = friend_target(i, t, fallback_keys, cum, table, region, urban, trait_key, dissent, blk_lo,
                                           blk_hi, block_cum, pool, pool_lo, pool_hi, activist_floor,
                                           p_local, p_region, p_urban, half_window, age_homophily,
                                           age_scale, dissent_homophily, tries)

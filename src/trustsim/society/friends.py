@@ -70,11 +70,12 @@ def friend_ties(network: Network, traits: Traits, layout: Layout, age: np.ndarra
     pool_lo = np.searchsorted(pool, layout.region_lo)
     pool_hi = np.searchsorted(pool, layout.region_hi)
     p_local = min(fr.local_share, fr.same_region, fr.same_urban)
-    prob = np.empty(n, dtype=np.float32)
-    alias = np.empty(n, dtype=np.int32)
-    sk.alias_tables(cum, layout.block_lo.ravel(), layout.block_hi.ravel(), prob, alias)
+    table = np.empty(n, dtype=np.uint64)
+    sk.alias_tables(cum, layout.block_lo.ravel(), layout.block_hi.ravel(), table)
+    trait_key = np.empty(n, dtype=np.uint32)
+    sk.trait_keys(age, dissent, trait_key)
     shared = (
-        cum, prob, alias, layout.region, layout.urban, age, dissent, layout.block_lo, layout.block_hi, block_cum,
+        cum, table, layout.region, layout.urban, trait_key, dissent, layout.block_lo, layout.block_hi, block_cum,
         pool, pool_lo, pool_hi, traits.activist_floor, p_local, _mix(p_local, fr.same_region),
         _mix(p_local, fr.same_urban), network.neighbourhood_size // 2, fr.age_homophily, fr.age_scale,
         fr.dissent_homophily, fr.homophily_tries,
