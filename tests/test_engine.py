@@ -50,7 +50,8 @@ def test_two_policies_share_their_random_numbers():
 
 
 def test_a_population_too_large_for_memory_is_refused_before_allocating():
-    scenario = trustsim.load_scenario("national_2020", {"population.people": 10**11})
+    scenario = trustsim.load_scenario("national_2020")
+    scenario.population.people = 10**11
     assert estimate_bytes(scenario) > 10**11 * 100
     with pytest.raises(UserError, match="population.people"):
         next(run_steps(scenario))

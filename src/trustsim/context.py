@@ -38,6 +38,7 @@ class Context:
     layer_weights: np.ndarray  # float32 [layer]
     offline_coverage: np.ndarray  # float32 [person]: chance an offline act is seen and recognised
     false_match_weight: np.ndarray  # float32 [person]: relative chance of being a false match
+    false_positive_rate: np.ndarray  # float64 [cell]: per search, at the cell's regional gallery size
     cell: np.ndarray  # int32 [person]: region x urban cell where face searches run
     n_cells: int
     unreliability_scale: np.ndarray  # float32 [person]: (1 - reliability), mean 1
@@ -70,6 +71,13 @@ class Context:
             people["female"] == 1, multiplier.female, 1.0
         )
 
+        face = sur.face_recognition
+        # Searches run against the region's gallery; false positives grow with its size.
+        gallery = np.array([scenario.population.regions[name] * 1e6 for name in society.region_names])
+        regional_fpir = np.minimum(
+            face.false_positive_rate * (gallery / face.reference_gallery) ** face.gallery_exponent, 1.0
+        )
+
         law = people["law_abidance"].astype(np.float64)
         rel = people["reliability"].astype(np.float64)
         income = people["income"].astype(np.float64)
@@ -98,6 +106,7 @@ class Context:
             ),
             offline_coverage=coverage.astype(np.float32),
             false_match_weight=fm_weight.astype(np.float32),
+            false_positive_rate=np.repeat(regional_fpir, 2),
             cell=(people["region"].astype(np.int32) * 2 + people["urban"]).astype(np.int32),
             n_cells=2 * len(society.region_names),
             unreliability_scale=scaled(1 - rel),

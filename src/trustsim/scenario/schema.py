@@ -389,6 +389,16 @@ class FaceRecognition(Section):
         0.003, "per search", "false-positive identification rate (NIST 2018, 12M gallery)", ge=0, le=1
     )
     group_multiplier: GroupMultiplier = Field(default_factory=GroupMultiplier)
+    reference_gallery: float = param(
+        12e6, "people", "gallery size at which false_positive_rate was measured (NIST 2018: 12 million)", gt=0
+    )
+    gallery_exponent: float = param(
+        1.0,
+        "-",
+        "false positives grow as (gallery / reference_gallery)^this; the gallery is the region's real population "
+        "(1: proportional, as for a fixed match threshold; 0: no growth with scale)",
+        ge=0, le=2,
+    )
 
     @field_validator("group_multiplier", mode="before")
     @classmethod
@@ -477,7 +487,7 @@ class Association(Section):
         0.2, "fraction", "pull of the score toward the weighted mean of contacts' scores", ge=0, le=1
     )
     contact_penalty: float = param(
-        5.0, "points/contact", "points lost per contact under the threshold", ge=0, le=600
+        10.0, "points/contact", "points lost per contact under the threshold", ge=0, le=600
     )
     threshold: float = param(550.0, "score", "score under which a contact costs points", ge=350, le=950)
 
@@ -549,7 +559,7 @@ class Rule(Section):
 class Appeals(Section):
     """Due process for listed people."""
 
-    rate: float = param(0.02, "probability/week", "weekly chance a listed person appeals", ge=0, le=1)
+    rate: float = param(0.02, "probability/week", "weekly chance a sanctioned or listed person appeals", ge=0, le=1)
     success_rate: float = param(
         0.3, "probability", "chance an appeal against an erroneous entry clears it", ge=0, le=1
     )

@@ -12,8 +12,8 @@ Writes only ``state.sanctions``. Per step, in this order:
    management (a job ban) while the firm is listed.
 4. A measure lifts once its minimum duration is over, no rule holds any more, and the score is
    back above the rule's exit bar if it has one.
-5. Appeals: a listed person appeals at the appeal rate; an appeal against an erroneous entry
-   succeeds with the success rate and lifts every erroneously caused entry and measure (the
+5. Appeals: a sanctioned or listed person appeals at the appeal rate; an appeal against an
+   erroneous entry succeeds with the success rate and lifts every erroneously caused entry and measure (the
    scoring stage then strikes the error points off the record).
 6. Denied tickets: every flight attempt under a flight ban or ID block, and every rail attempt
    under a rail ban, is denied and counted.
@@ -189,10 +189,9 @@ def _appeals(ctx: Context, state: State, t: int) -> None:
     appeals = ctx.scenario.sanctions.appeals
     s = state.sanctions
     n = ctx.society.n
-    listed = (s.court_since >= 0) | (s.cause[MEASURE["blacklist"]] != NOT_APPLIED)
     erroneous = (s.court_cause != TRUE) & (s.court_cause != NOT_APPLIED)
     erroneous |= ((s.cause != TRUE) & (s.cause != NOT_APPLIED)).any(axis=0)
-    appealing = listed & rng.bernoulli(ctx.seed, "sanctions.appeal", t, np.full(n, appeals.rate * ctx.weeks_per_step))
+    appealing = s.sanctioned() & rng.bernoulli(ctx.seed, "sanctions.appeal", t, np.full(n, appeals.rate * ctx.weeks_per_step))
     granted = appealing & erroneous & rng.bernoulli(ctx.seed, "sanctions.appeal_granted", t, np.full(n, appeals.success_rate))
     s.cleared[:] = granted
     if not granted.any():

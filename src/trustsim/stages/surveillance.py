@@ -9,7 +9,8 @@ probability and each error a rate, as in docs/model.md.
 - Offline acts (minor violations, crimes) are seen with the person's camera coverage times
   (1 - miss rate). Each sighting is a one-to-many face search; each search returns a false match
   with the false-positive identification rate, pinned on a person of the same region and
-  urban/rural cell with probability proportional to their group multiplier.
+  urban/rural cell with probability proportional to their group multiplier. The rate grows with
+  the gallery searched (the region's real population) as (gallery / reference)^exponent.
 - Court judgments, finance, online posts, purchases and civic acts are seen at their coverages.
 - Each observed true event is filed under a uniformly random other person with the linkage
   error rate.
@@ -53,16 +54,16 @@ def step(ctx: Context, state: State, t: int) -> None:
     n = ctx.society.n
     obs = state.surveillance.observed
     coverage = channel_coverage(ctx)
-    fpir = sur.face_recognition.false_positive_rate
     weight_by_cell = np.bincount(ctx.cell, weights=ctx.false_match_weight, minlength=ctx.n_cells)
 
     for kind in EVENT_KINDS:
         k = EVENT[kind]
         seen = rng.binomial(seed, f"surveillance.seen.{kind}", t, state.behaviour.events[k], coverage[kind])
 
-        if kind in OFFLINE and fpir > 0:
+        if kind in OFFLINE and ctx.false_positive_rate.any():
             searches = np.bincount(ctx.cell, weights=seen, minlength=ctx.n_cells)
-            per_weight = np.divide(searches * fpir, weight_by_cell, out=np.zeros(ctx.n_cells), where=weight_by_cell > 0)
+            false_matches = searches * ctx.false_positive_rate
+            per_weight = np.divide(false_matches, weight_by_cell, out=np.zeros(ctx.n_cells), where=weight_by_cell > 0)
             mean = per_weight[ctx.cell] * ctx.false_match_weight
             obs[1, k] = rng.poisson(seed, f"surveillance.false_match.{kind}", t, mean)
         else:
