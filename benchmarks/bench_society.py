@@ -1,28 +1,46 @@
-"""Benchmark of society generation: time, peak memory and bytes per person.
+"""Benchmark of society generation: time, peak memory, bytes per person, degrees and locality.
 
-Run `python benchmarks/bench_society.py` for 1e6 and 1e7 people (each in a fresh process, so the
-peak resident memory is that build's), or `--people N` for one size. A warm-up build of a
-thousand people first loads the compiled kernels, so the time is generation alone. Prints one
-line per size and the estimate for 1e8 people from estimate_bytes. cpu_seconds (all threads) and
-the load average before the build tell a slow run on a busy machine from a slow build.
+Run `python benchmarks/bench_society.py` for 1e6 and 1e7 people, each in a fresh process so that
+the peak resident memory is that build's; it prints a table, the estimate for 1e8 people from
+estimate_bytes, and rewrites the society section of benchmarks/RESULTS.md (between its markers;
+`--no-write` leaves the file alone). `--people N` measures one size and prints it as JSON. A
+warm-up build of a thousand people first loads the compiled kernels, so the time is generation
+alone; cpu_seconds (all threads) and the load average before the build tell a slow run on a busy
+machine from a slow build.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
+import platform
+import re
 import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
+try:
+    import trustsim  # noqa: F401
+except ImportError:  # run from a clone without installing
+    sys.path.insert(0, str(HERE.parent / "src"))
+
+RESULTS = HERE / "RESULTS.md"
+START_MARK = "<!-- society:start -->"
+END_MARK = "<!-- society:end -->"
 SIZES = (1_000_000, 10_000_000)
 ESTIMATE_ONLY = 100_000_000
 WARM_UP = 1_000
+LOCALITY_WINDOW = 4096
 
 
 def measure(people: int, seed: int) -> dict:
+    import numba
+
     from trustsim.scenario.schema import Scenario
     from trustsim.society import build_society, estimate_bytes
 
@@ -41,6 +59,7 @@ def measure(people: int, seed: int) -> dict:
         "seconds": round(seconds, 2),
         "cpu_seconds": round(cpu, 2),
         "load_before": round(load, 2),
+        "threads": numba.get_num_threads(),
         "peak_rss_gib": round(peak / 2**30, 2),
         "estimate_gib": round(estimate_bytes(s.population, s.network) / 2**30, 2),
         "bytes_per_person": round(soc.nbytes / people, 1),
@@ -50,34 +69,93 @@ def measure(people: int, seed: int) -> dict:
         "degree_friends": round(float(net.degree("friends").mean()), 2),
         "max_degree_friends": int(net.degree("friends").max()),
         "clustering_friends": round(net.clustering("friends"), 3),
-        "within_4096": round(net.locality(4096), 3),
+        "within_window": round(net.locality(LOCALITY_WINDOW), 3),
         "median_distance": net.median_distance(),
-        "threads": int(__import__("numba").get_num_threads()),
-        "versions": {m: __import__(m).__version__ for m in ("numpy", "numba", "scipy")},
-        "python": sys.version.split()[0],
     }
+
+
+def machine() -> str:
+    model = platform.processor() or "unknown"
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        found = re.search(r"Model name:\s*(.+)", out)
+        model = found.group(1).strip() if found else model
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    import psutil
+
+    return f"{model}; {os.cpu_count()} logical CPUs; {psutil.virtual_memory().total / 2**30:.0f} GiB memory"
+
+
+def section(rows: list[dict], estimate_1e8: float) -> str:
+    import numba
+    import numpy
+    import scipy
+
+    lines = [
+        "## Society generation",
+        "",
+        f"`python benchmarks/bench_society.py`, {datetime.date.today().isoformat()}; {machine()}; "
+        f"Python {platform.python_version()}, NumPy {numpy.__version__}, Numba {numba.__version__}, "
+        f"SciPy {scipy.__version__}; default scenario (friends 6, work 4, kin 1.5), seed 0. "
+        "Time is build_society alone (kernels already compiled); CPU is all threads together; "
+        "load is the 1-minute load average before the build (other work on the machine).",
+        "",
+        "| people | time s | CPU s | load | peak RSS GiB | estimate GiB | B/person (arrays) | mean degree "
+        "| family / work (members) / friends | friends max | friends clustering "
+        f"| ties within {LOCALITY_WINDOW} | median distance |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['people']:.0e} | {r['seconds']} | {r['cpu_seconds']} | {r['load_before']} | {r['peak_rss_gib']} "
+            f"| {r['estimate_gib']} | {r['bytes_per_person']} | {r['mean_degree']} "
+            f"| {r['degree_family']} / {r['degree_work_members']} / {r['degree_friends']} "
+            f"| {r['max_degree_friends']} | {r['clustering_friends']} | {r['within_window']:.0%} "
+            f"| {r['median_distance']:.0f} |"
+        )
+    lines += ["", f"Estimated peak at 1e8 people (estimate_bytes): {estimate_1e8:.1f} GiB."]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str) -> None:
+    block = f"{START_MARK}\n{text.rstrip()}\n{END_MARK}\n"
+    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    if START_MARK in old and END_MARK in old:
+        head, rest = old.split(START_MARK, 1)
+        new = head + block.rstrip("\n") + rest.split(END_MARK, 1)[1]
+    else:
+        new = old.rstrip("\n") + "\n\n" + block
+    RESULTS.write_text(new)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=float, help="one size (default: 1e6 and 1e7)")
+    parser.add_argument("--people", type=float, help="measure one size and print it as JSON")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-write", action="store_true", help="print the section, leave RESULTS.md alone")
     args = parser.parse_args()
     if args.people:
         print(json.dumps(measure(int(args.people), args.seed)))
         return
+    rows = []
     for people in SIZES:
         out = subprocess.run(
             [sys.executable, __file__, "--people", str(people), "--seed", str(args.seed)],
             check=True, capture_output=True, text=True,
         )
-        print(out.stdout.strip().splitlines()[-1], flush=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), flush=True)
     from trustsim.scenario.schema import Scenario
     from trustsim.society import estimate_bytes
 
     s = Scenario()
     s.population.people = ESTIMATE_ONLY
-    print(json.dumps({"people": ESTIMATE_ONLY, "estimate_gib": round(estimate_bytes(s.population, s.network) / 2**30, 2)}))
+    text = section(rows, estimate_bytes(s.population, s.network) / 2**30)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+        print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":
