@@ -48,17 +48,22 @@ def test_relatives_are_only_wrongfully_sanctioned_through_association(national):
     assert np.all(series(result, "wrongful_by_cause.association") == 0)
 
 
+# Blacklisting on an observed crime makes every false match of a crime a wrongful sanction.
+CRIME_LISTING = {"sanctions.rules": [{"measure": "blacklist", "when": {"event": "crime"}, "min_weeks": 52}]}
+
+
 def test_more_false_positives_mean_more_wrongful_sanctions_by_false_match():
-    none = run(**{"surveillance.face_recognition.false_positive_rate": 0.0})
-    low = run(**{"surveillance.face_recognition.false_positive_rate": 0.003})
-    high = run(**{"surveillance.face_recognition.false_positive_rate": 0.05})
+    none = run(**CRIME_LISTING, **{"surveillance.face_recognition.false_positive_rate": 0.0})
+    low = run(**CRIME_LISTING, **{"surveillance.face_recognition.false_positive_rate": 0.003})
+    high = run(**CRIME_LISTING, **{"surveillance.face_recognition.false_positive_rate": 0.05})
     assert np.all(series(none, "wrongful_by_cause.false_match") == 0)
-    assert final(high, "wrongful_by_cause.false_match") > 3 * max(final(low, "wrongful_by_cause.false_match"), 1e-4)
+    assert final(low, "wrongful_by_cause.false_match") > 0
+    assert final(high, "wrongful_by_cause.false_match") > 3 * final(low, "wrongful_by_cause.false_match")
 
 
 def test_false_matches_fall_harder_on_the_group_with_the_higher_multiplier():
-    fm = {"surveillance.face_recognition.false_positive_rate": 0.05}
-    equal = run(**fm, **{"surveillance.face_recognition.group_multiplier.minority": 1.0})
+    fm = {**CRIME_LISTING, "surveillance.face_recognition.false_positive_rate": 0.05}
+    equal = run(**fm, **{"surveillance.face_recognition.group_multiplier": {"minority": 1.0, "female": 1.0}})
     skewed = run(**fm, **{"surveillance.face_recognition.group_multiplier.minority": 50.0})
     assert final(skewed, "disparate_impact_ratio") > 1.5 * final(equal, "disparate_impact_ratio")
 
@@ -84,10 +89,11 @@ def test_distancing_isolates_dissidents_only_when_switched_on(national):
 
 
 def test_appeals_clear_wrongful_entries():
-    fm = {"surveillance.face_recognition.false_positive_rate": 0.05, "sanctions.appeals.rate": 0.3}
+    fm = {**CRIME_LISTING, "surveillance.face_recognition.false_positive_rate": 0.05, "sanctions.appeals.rate": 0.3}
     never = run(**fm, **{"sanctions.appeals.success_rate": 0.0})
     always = run(**fm, **{"sanctions.appeals.success_rate": 1.0})
-    assert final(always, "wrongful_sanction_share") < 0.8 * final(never, "wrongful_sanction_share")
+    assert final(never, "wrongful_sanction_share") > 0
+    assert final(always, "wrongful_sanction_share") < 0.5 * final(never, "wrongful_sanction_share")
 
 
 def test_travel_bans_deny_every_ticket_attempt_and_only_those():
