@@ -23,7 +23,7 @@ SENTENCES = (
     ("wrongful_sanction_share", "{} of the people sanctioned would not have been on their true behaviour alone."),
     ("association_only_penalty_share", "{} of people fell under the threshold only through their contacts."),
     ("disparate_impact_ratio", "The minority was sanctioned at {} times the rate of the majority."),
-    ("expressed_dissent_ratio", "People voiced {} of the dissent they hold (1 would be all of it)."),
+    ("expressed_dissent_ratio", "Expressed dissent was {} times latent dissent (1: nobody holds back)."),
     ("isolated_share", "{} of people had no ties left."),
     ("opt_in_share", "{} of people took part in the system."),
 )
