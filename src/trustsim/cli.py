@@ -26,12 +26,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-Scenario = Annotated[str, typer.Argument(help="A preset name (see `trustsim presets`) or a YAML file.")]
+ScenarioArg = Annotated[str, typer.Argument(help="A preset name (see `trustsim presets`) or a YAML file.")]
 
 
 @app.command()
 def run(
-    scenario: Scenario = "national_2020",
+    scenario: ScenarioArg = "national_2020",
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY=VALUE", help="Override a setting by its dotted key, e.g. sanctions.rules.0.min_weeks=4 (repeatable).")] = None,
     seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Random seed; the same seed gives the same run.")] = 0,
@@ -63,7 +63,7 @@ def run(
 
 
 @app.command()
-def validate(scenario: Scenario) -> None:
+def validate(scenario: ScenarioArg) -> None:
     """Check a scenario without running it; print OK and what it holds."""
     s = load_scenario(scenario)
     label = scenario if scenario == s.name else f"{scenario} ({s.name})"
