@@ -11,6 +11,7 @@ import duckdb
 import psutil
 import pytest
 
+import trustsim as trustsim_package
 from trustsim import cli, store
 
 
@@ -23,9 +24,10 @@ def invoke(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def trustsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m trustsim` in a fresh process, as a user would."""
+    """Run `python -m trustsim` in a fresh process, as a user would, with this trustsim importable."""
+    path = os.pathsep.join([str(Path(trustsim_package.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])
     return subprocess.run([sys.executable, "-m", "trustsim", *args], capture_output=True, text=True,
-                          cwd=cwd, env=os.environ, timeout=600)
+                          cwd=cwd, env={**os.environ, "PYTHONPATH": path}, timeout=600)
 
 
 def assert_one_line_error(code: int, out: str, err: str, *fragments: str) -> None:
