@@ -75,9 +75,10 @@ def step(ctx: Context, state: State, t: int) -> None:
         "volunteering": rates.volunteering_rate * ctx.sociability_scale,
         "blood_donation": np.full(n, rates.blood_donation_rate),
     }
+    rows = np.empty((len(EVENT), n), np.float32)
     for kind, mean in means.items():
-        counts = rng.poisson(seed, f"behaviour.{kind}", t, np.broadcast_to(mean * dt, (n,)))
-        out.events[EVENT[kind]] = np.minimum(counts, np.iinfo(np.uint16).max)
+        rows[EVENT[kind]] = mean * dt
+    out.events[:] = rng.poisson_rows(seed, [f"behaviour.{kind}" for kind in EVENT], t, rows)
 
     travel = ctx.income_scale / stress
     banned = rates.banned_attempt_factor

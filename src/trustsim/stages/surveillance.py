@@ -53,30 +53,38 @@ def step(ctx: Context, state: State, t: int) -> None:
     seed = ctx.seed
     n = ctx.society.n
     obs = state.surveillance.observed
-    coverage = channel_coverage(ctx)
-    weight_by_cell = np.bincount(ctx.cell, weights=ctx.false_match_weight, minlength=ctx.n_cells)
+    kinds = list(EVENT_KINDS)
 
-    for kind in EVENT_KINDS:
+    coverage = np.empty((len(kinds), n), np.float32)
+    for kind, p in channel_coverage(ctx).items():
+        coverage[EVENT[kind]] = p
+    seen = rng.binomial_rows(seed, [f"surveillance.seen.{k}" for k in kinds], t, state.behaviour.events, coverage)
+
+    obs[1] = 0
+    if ctx.false_positive_rate.any():
+        weight_by_cell = np.bincount(ctx.cell, weights=ctx.false_match_weight, minlength=ctx.n_cells)
+        means = np.empty((len(OFFLINE), n), np.float32)
+        for row, kind in enumerate(OFFLINE):
+            searches = np.bincount(ctx.cell, weights=seen[EVENT[kind]], minlength=ctx.n_cells)
+            per_weight = np.divide(
+                searches * ctx.false_positive_rate, weight_by_cell,
+                out=np.zeros(ctx.n_cells), where=weight_by_cell > 0,
+            )
+            means[row] = per_weight[ctx.cell] * ctx.false_match_weight
+        false_matches = rng.poisson_rows(seed, [f"surveillance.false_match.{k}" for k in OFFLINE], t, means)
+        for row, kind in enumerate(OFFLINE):
+            obs[1, EVENT[kind]] = false_matches[row]
+
+    linkage = np.full(seen.shape, sur.linkage_error_rate, np.float32)
+    misfiled = rng.binomial_rows(seed, [f"surveillance.linkage.{k}" for k in kinds], t, seen, linkage)
+    obs[0] = seen - misfiled
+    for kind in kinds:
         k = EVENT[kind]
-        seen = rng.binomial(seed, f"surveillance.seen.{kind}", t, state.behaviour.events[k], coverage[kind])
-
-        if kind in OFFLINE and ctx.false_positive_rate.any():
-            searches = np.bincount(ctx.cell, weights=seen, minlength=ctx.n_cells)
-            false_matches = searches * ctx.false_positive_rate
-            per_weight = np.divide(false_matches, weight_by_cell, out=np.zeros(ctx.n_cells), where=weight_by_cell > 0)
-            mean = per_weight[ctx.cell] * ctx.false_match_weight
-            obs[1, k] = rng.poisson(seed, f"surveillance.false_match.{kind}", t, mean)
-        else:
-            obs[1, k] = 0
-
-        misfiled = rng.binomial(seed, f"surveillance.linkage.{kind}", t, seen, sur.linkage_error_rate)
-        obs[0, k] = seen - misfiled
-        n_misfiled = int(misfiled.sum())
+        n_misfiled = int(misfiled[k].sum())
+        obs[2, k] = 0
         if n_misfiled:
             targets = (rng.uniform(seed, f"surveillance.linkage_target.{kind}", t, n_misfiled) * n).astype(np.int64)
             obs[2, k] = np.minimum(np.bincount(targets, minlength=n), np.iinfo(np.uint16).max)
-        else:
-            obs[2, k] = 0
 
     state.surveillance.firm_observed[:] = rng.binomial(
         seed, "surveillance.firm", t, state.behaviour.firm_events, sur.credit_coverage
