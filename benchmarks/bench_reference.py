@@ -14,35 +14,24 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
-import importlib.metadata
 import importlib.util
 import os
 import platform
-import re
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numba
 import numpy as np
-import psutil
 import scipy.sparse as sp
 from scipy.sparse.csgraph import reverse_cuthill_mckee
 
-HERE = Path(__file__).resolve().parent
-try:
-    import trustsim  # noqa: F401
-except ImportError:  # run from a clone without `pip install .`: use the source tree beside us
-    sys.path.insert(0, str(HERE.parent / "src"))
+from common import RESULTS, machine, peak_rss, reset_peak, use_source_tree, version, write_section
+
+use_source_tree()
 
 from trustsim import rng  # noqa: E402
 from trustsim.kernels.reference import run_reference  # noqa: E402
 
-RESULTS = HERE / "RESULTS.md"
-START_MARK = "<!-- reference:start -->"
-END_MARK = "<!-- reference:end -->"
 MEAN_DEGREE = 10
 L3_BYTES = 32 * 2**20  # this machine's (lscpu); the scores outgrow it past N = 8e6
 STEPS = 50
@@ -257,25 +246,6 @@ def mesa_runner(indptr, indices, propensity, steps, seed):
     return run
 
 
-def reset_peak() -> None:
-    """Reset the kernel's record of peak resident memory (Linux), so VmHWM covers what follows;
-    elsewhere the peak stays the process's lifetime peak."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
-
-
-def peak_rss() -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return psutil.Process().memory_info().rss
-
-
 def timed(prepare, n, steps, runs) -> dict:
     """Median wall seconds of `runs` calls of prepare(r)() as person-steps/s, with the spread, the
     peak RSS during them, and person-steps per CPU-second (all threads): on a machine shared with
@@ -314,40 +284,8 @@ def time_mesa(graph, propensity, steps, runs) -> dict:
 # ---------------------------------------------------------------- report
 
 
-def version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine() -> str:
-    model = platform.processor() or "unknown"
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        found = re.search(r"Model name:\s*(.+)", out)
-        model = found.group(1).strip() if found else model
-        l3 = re.search(r"L3 cache:\s*(.+)", out)
-        model += f", L3 {l3.group(1).strip()}" if l3 else ""
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    memory = psutil.virtual_memory().total / 2**30
-    return f"{model}; {os.cpu_count()} logical CPUs; {memory:.0f} GiB memory"
-
-
 def fmt_rate(rate: float) -> str:
     return f"{rate / 1e6:.3g} M" if rate >= 1e5 else f"{rate / 1e6:.3f} M"
-
-
-def write_section(text: str) -> None:
-    section = f"{START_MARK}\n{text.rstrip()}\n{END_MARK}\n"
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if START_MARK in old and END_MARK in old:
-        head, rest = old.split(START_MARK, 1)
-        new = head + section.rstrip("\n") + rest.split(END_MARK, 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(new)
 
 
 def main() -> None:
@@ -355,7 +293,6 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds: a smoke test (prints, never writes)")
     parser.add_argument("--no-write", action="store_true", help="print the section, leave RESULTS.md alone")
     args = parser.parse_args()
-    sys.path.insert(0, str(HERE))
 
     if args.quick:
         sizes, mesa_sizes, steps, mesa_steps, runs = [2_000, 20_000], [500], 5, {500: 3}, 1
@@ -447,7 +384,7 @@ def main() -> None:
     text = report(args.quick, threads, load, probes, stream_bound, gather_bound, rows, graphs_seen)
     print(text)
     if not (args.quick or args.no_write):
-        write_section(text)
+        write_section("reference", text)
         print(f"wrote {RESULTS}")
 
 

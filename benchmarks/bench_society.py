@@ -16,22 +16,15 @@ import datetime
 import json
 import os
 import platform
-import re
 import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-try:
-    import trustsim  # noqa: F401
-except ImportError:  # run from a clone without installing
-    sys.path.insert(0, str(HERE.parent / "src"))
+from common import RESULTS, machine, use_source_tree, write_section
 
-RESULTS = HERE / "RESULTS.md"
-START_MARK = "<!-- society:start -->"
-END_MARK = "<!-- society:end -->"
+use_source_tree()
+
 SIZES = (1_000_000, 10_000_000)
 ESTIMATE_ONLY = 100_000_000
 WARM_UP = 1_000
@@ -74,19 +67,6 @@ def measure(people: int, seed: int) -> dict:
     }
 
 
-def machine() -> str:
-    model = platform.processor() or "unknown"
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        found = re.search(r"Model name:\s*(.+)", out)
-        model = found.group(1).strip() if found else model
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    import psutil
-
-    return f"{model}; {os.cpu_count()} logical CPUs; {psutil.virtual_memory().total / 2**30:.0f} GiB memory"
-
-
 def section(rows: list[dict], estimate_1e8: float) -> str:
     import numba
     import numpy
@@ -118,17 +98,6 @@ def section(rows: list[dict], estimate_1e8: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    block = f"{START_MARK}\n{text.rstrip()}\n{END_MARK}\n"
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if START_MARK in old and END_MARK in old:
-        head, rest = old.split(START_MARK, 1)
-        new = head + block.rstrip("\n") + rest.split(END_MARK, 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block
-    RESULTS.write_text(new)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=float, help="measure one size and print it as JSON")
@@ -154,7 +123,7 @@ def main() -> None:
     text = section(rows, estimate_bytes(s.population, s.network) / 2**30)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section("society", text)
         print(f"wrote {RESULTS}")
 
 

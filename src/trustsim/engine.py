@@ -17,6 +17,7 @@ need.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -33,7 +34,13 @@ from .society import estimate_bytes as society_bytes
 from .stages import behaviour, responses, sanctions, scoring, surveillance
 from .state import State
 
-STAGES = (behaviour.step, surveillance.step, scoring.step, sanctions.step, responses.step)
+STAGES = {
+    "behaviour": behaviour.step,
+    "surveillance": surveillance.step,
+    "scoring": scoring.step,
+    "sanctions": sanctions.step,
+    "responses": responses.step,
+}
 
 # Per-step temporaries: about ten float64 arrays per person are alive at once in a stage.
 TEMPORARY_BYTES_PER_PERSON = 80
@@ -76,26 +83,42 @@ def initial_state(ctx: Context) -> State:
     return state
 
 
-def run_steps(scenario: Scenario, seed: int = 0) -> Iterator[tuple[int, Context, State]]:
+class Timings(dict):
+    """Seconds spent per part of a run (society, each stage, metrics), for benchmarks/."""
+
+    def timed(self, name: str, work, *args):
+        start = time.perf_counter()
+        out = work(*args)
+        self[name] = self.get(name, 0.0) + time.perf_counter() - start
+        return out
+
+
+def _untimed(name: str, work, *args):
+    return work(*args)
+
+
+def run_steps(scenario: Scenario, seed: int = 0, timings: Timings | None = None) -> Iterator[tuple[int, Context, State]]:
     """Build the society, then yield (step, context, state) after each step's stages have run."""
+    call = timings.timed if timings is not None else _untimed
     check_memory(scenario)
-    society = build_society(scenario, seed=seed)
+    society = call("society", build_society, scenario, seed)
     ctx = Context.build(scenario, society, seed)
     state = initial_state(ctx)
     for t in range(scenario.run.steps):
-        for stage in STAGES:
-            stage(ctx, state, t)
+        for name, stage in STAGES.items():
+            call(name, stage, ctx, state, t)
         yield t, ctx, state
 
 
-def simulate(scenario: Scenario, seed: int = 0, progress: bool = False) -> Result:
+def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings: Timings | None = None) -> Result:
     """Run a scenario and return its audit metrics (and a person-level snapshot if asked for)."""
+    call = timings.timed if timings is not None else _untimed
     started = dt.datetime.now(dt.timezone.utc)
     recorder = None
     with _progress(progress, scenario.run.steps, scenario.name) as advance:
-        for t, ctx, state in run_steps(scenario, seed):
+        for t, ctx, state in run_steps(scenario, seed, timings):
             recorder = recorder or Recorder(ctx)
-            recorder.record(t, state)
+            call("metrics", recorder.record, t, state)
             advance()
     return Result(
         scenario=scenario,

@@ -1,0 +1,111 @@
+"""Benchmark of the full model: national_2020, stage by stage, at several sizes.
+
+Run `python benchmarks/bench_model.py` (sizes 1e5, 1e6, 1e7; `--quick` runs 1e4 in seconds as a
+smoke test and never writes). Each size runs in a fresh process, after a small warm-up run that
+loads the compiled kernels, so the figures are stepping alone and the peak resident memory is that
+run's. For each stage (and the metrics) it reports person-steps per second, i.e. people x steps /
+seconds spent in that stage; "all" is the step loop without the society's generation. It
+rewrites only the model section of benchmarks/RESULTS.md. No run fails on a speed figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+
+from common import machine, peak_rss, reset_peak, use_source_tree, versions, write_section
+
+use_source_tree()
+
+SIZES = (100_000, 1_000_000, 10_000_000)
+STEPS = 10
+TARGET_1E6 = 10e6  # person-steps/s, issue 6
+
+
+def measure(people: int, steps: int, seed: int) -> dict:
+    import trustsim
+    from trustsim.engine import Timings, estimate_bytes
+
+    warm = trustsim.load_scenario("national_2020", {"population.people": 2_000, "run.years": 2 * 7 / 365.25})
+    trustsim.simulate(warm, seed=seed)
+    scenario = trustsim.load_scenario(
+        "national_2020", {"population.people": people, "run.years": steps * 7 / 365.25}
+    )
+    load = os.getloadavg()[0]
+    reset_peak()
+    timings = Timings()
+    trustsim.simulate(scenario, seed=seed, timings=timings)
+    stepping = sum(v for k, v in timings.items() if k != "society")
+    return {
+        "people": people,
+        "steps": scenario.run.steps,
+        "society_s": round(timings["society"], 2),
+        "rates": {k: people * scenario.run.steps / v for k, v in timings.items() if k != "society"},
+        "all": people * scenario.run.steps / stepping,
+        "peak_rss": peak_rss(),
+        "estimate": estimate_bytes(scenario),
+        "load": round(load, 1),
+    }
+
+
+def section(rows: list[dict]) -> str:
+    stages = list(rows[0]["rates"])
+    lines = [
+        "## Full model (national_2020)",
+        "",
+        f"`python benchmarks/bench_model.py`, {datetime.date.today().isoformat()}; {machine()}; "
+        f"{versions('numpy', 'numba', 'scipy', 'pandas')}. Person-steps/s per stage = people x steps / "
+        "seconds in that stage; all = the step loop without generating the society. Load is the "
+        "1-minute load average before the run (other work on the machine).",
+        "",
+        "| people | steps | " + " | ".join(stages) + " | all | society s | peak RSS GiB | B/person (RSS) "
+        "| estimate GiB | load |",
+        "| --- | --- | " + " | ".join("---" for _ in stages) + " | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        rates = " | ".join(f"{r['rates'][s] / 1e6:.3g} M" for s in stages)
+        lines.append(
+            f"| {r['people']:.0e} | {r['steps']} | {rates} | **{r['all'] / 1e6:.3g} M** | {r['society_s']} "
+            f"| {r['peak_rss'] / 2**30:.2f} | {r['peak_rss'] / r['people']:.0f} | {r['estimate'] / 2**30:.2f} "
+            f"| {r['load']} |"
+        )
+    at_1e6 = [r for r in rows if r["people"] == 1_000_000]
+    if at_1e6:
+        rate = at_1e6[0]["all"]
+        verdict = "met" if rate >= TARGET_1E6 else f"missed by {TARGET_1E6 / rate:.1f}x"
+        lines += ["", f"Target (issue 6): 10 M person-steps/s at 1e6 people: {rate / 1e6:.3g} M, {verdict}."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1e4 people, 3 steps: a smoke test (prints, never writes)")
+    parser.add_argument("--people", type=float, help="measure one size in this process and print it as JSON")
+    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-write", action="store_true", help="print the section, leave RESULTS.md alone")
+    args = parser.parse_args()
+    if args.people:
+        print(json.dumps(measure(int(args.people), args.steps, args.seed)))
+        return
+    sizes, steps = ((10_000,), 3) if args.quick else (SIZES, args.steps)
+    rows = []
+    for people in sizes:
+        out = subprocess.run(
+            [sys.executable, __file__, "--people", str(people), "--steps", str(steps), "--seed", str(args.seed)],
+            capture_output=True, text=True, check=True,
+        )
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"{people:.0e}: {rows[-1]['all'] / 1e6:.3g} M person-steps/s", flush=True)
+    text = section(rows)
+    print(text)
+    if not (args.quick or args.no_write):
+        write_section("model", text)
+
+
+if __name__ == "__main__":
+    main()
