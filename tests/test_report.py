@@ -1,47 +1,163 @@
-"""The HTML report: self-contained, summarised from the run, one plot per metric family."""
+"""The run report: self-contained, its summary's numbers are the run's, sections shown or skipped by what the run has."""
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
+import pytest
 
 from conftest import make_result
 from trustsim.report import build_report
-from trustsim.report.html import summary
-from trustsim.report.plots import figures
+from trustsim.report.plots import group_label
+from trustsim.report.sections import GROUP_METRICS, SECTIONS, sections
+from trustsim.report.summary import people, percent, summary
+from trustsim.report.view import MetricsView
+
+GROUPS = ["minority=0", "minority=1", "region=Anhui", "region=Tibet", "urban=0", "urban=1",
+          "occupation=farmer", "occupation=civil_servant", *[f"dissent_decile={d}" for d in range(1, 11)]]
+
+# Final values of a national_2020-like run; the series ramp up to them.
+FINAL = {
+    "score_mean": 655.4, "score_p10": 601.0, "score_p50": 670.0, "score_p90": 702.0,
+    "blacklist_share": 0.012, "blacklist_count": 13_260_000.0, "blacklist_entries": 500_000.0, "blacklist_exits": 100_000.0,
+    "sanctioned_share.flight_ban": 0.012, "sanctioned_share.job_ban": 0.027, "sanctioned_share.id_block": 0.0,
+    "flight_denials": 20_000.0, "rail_denials": 50_000.0,
+    "wrongful_sanction_share": 0.18, "wrongful_by_cause.association": 0.15, "wrongful_by_cause.false_match": 0.02,
+    "wrongful_by_cause.linkage_error": 0.01, "disparate_impact_ratio": 1.6, "expressed_dissent_ratio": 0.59,
+    "dissident_degree_ratio": 0.8, "isolated_share": 0.004, "reward_share": 0.11, "opt_in_share": 1.0,
+}
 
 
-def test_report_is_self_contained_with_plotly_inline_once(result, tmp_path):
-    html = build_report(result, tmp_path / "report.html").read_text()
+def run_with(final: dict[str, float], steps: int = 4, groups: bool = True):
+    """A Result whose metrics ramp linearly to `final`, with per-group rows at 0.5x and 1.5x the value."""
+    result = make_result(steps=steps, snapshot=False)
+    start = pd.Timestamp(result.scenario.run.start)
+    rows = []
+    for step in range(steps):
+        date = start + pd.Timedelta(days=7 * step)
+        fraction = (step + 1) / steps
+        for metric, value in final.items():
+            v = value * fraction if not metric.startswith("score") else value
+            # counts per step: the same every step, so totals are steps x final
+            v = value if metric in ("blacklist_entries", "blacklist_exits", "flight_denials", "rail_denials") else v
+            rows.append((step, date, metric, "all", v))
+            if groups:
+                for i, g in enumerate(GROUPS):
+                    rows.append((step, date, metric, g, v * (0.5 + i / len(GROUPS))))
+    result.metrics = pd.DataFrame(rows, columns=["step", "date", "metric", "group", "value"])
+    return result
+
+
+@pytest.fixture
+def full():
+    return run_with(FINAL)
+
+
+def test_report_is_self_contained_with_plotly_inline_once(full, tmp_path):
+    html = build_report(full, tmp_path / "report.html").read_text()
     assert html.count("* plotly.js v") == 1
-    assert "<script src=" not in html and "<link" not in html
+    # Outside plotly.js itself (whose map styles name tile servers it never loads here), nothing to fetch.
+    plotlyjs = re.search(r"<script type=\"text/javascript\">.*?\* plotly\.js v.*?</script>", html, re.S)
+    page = html[:plotlyjs.start()] + html[plotlyjs.end():]
+    assert not re.search(r"<(script|img|iframe|source)[^>]*\ssrc=|<link|@import|url\(", page, re.I)
+    assert not re.search(r"https?://", page), "the page names a URL outside plotly.js"
     assert "trustsim report: synthetic" in html and "Synthetic people only" in html
 
 
-def test_one_line_plot_per_family_and_one_group_plot_per_grouped_metric(result):
-    titles = [title for title, _ in figures(result.metrics)]
-    families = ["score_mean", "score_p10", "blacklist_share", "sanctioned_share", "wrongful_by_cause"]
-    assert [t for t in titles if "by group" not in t] == families
-    assert sum("by group" in t for t in titles) == result.metrics["metric"].nunique()
+def test_summary_numbers_are_the_runs(full):
+    text = " ".join(summary(full))
+    assert "By 22 January 2020, 1.2% of adults (13 million people at national scale) were on a blacklist" in text
+    assert "2 million were added over the run and 400,000 taken off" in text  # 4 steps x 500,000 and x 100,000
+    assert "18% of sanctioned people were sanctioned wrongly" in text
+    assert "Most of them (83%) were sanctioned through their contacts" in text  # 0.15 / 0.18
+    assert "The most common measure was exclusion from civil-service and senior jobs (2.7% of adults)" in text
+    assert "80,000 flights and 200,000 train tickets were refused" in text
+    assert "sanctioned 1.6 times as often as the majority" in text
+    # 1 - 0.59; the top decile's value is 0.59 x (0.5 + 17/18)
+    top = 0.59 * (0.5 + 17 / 18)
+    assert f"People voiced 41% less dissent than they held (the most dissenting tenth: {percent(1 - top)} less)" in text
+    assert "lost 20% of their ties; 0.40% of all people had no ties left" in text
+    assert "The mean score was 655" in text and "scored under 601" in text
+    assert "11% of adults held a reward" in text
+    assert "were scored by the system" not in text  # mandatory, everyone scored: nothing to say
 
 
-def test_family_members_share_a_plot(result):
-    fig = dict(figures(result.metrics))["sanctioned_share"]
-    assert sorted(trace.name for trace in fig.data) == ["flight_ban", "rail_ban"]
+def test_summary_follows_the_numbers(full):
+    final = dict(FINAL, blacklist_share=0.05, blacklist_count=55_250_000.0)
+    text = " ".join(summary(run_with(final)))
+    assert "5.0% of adults (55 million people" in text
+    fewer = dict(FINAL, disparate_impact_ratio=0.5, expressed_dissent_ratio=1.0)
+    text = " ".join(summary(run_with(fewer)))
+    assert "less often than the majority (0.5 times" in text and "speech was not chilled" in text
 
 
-def test_group_plot_shows_the_last_step_by_dimension(result):
-    fig = dict(figures(result.metrics))["blacklist_share by group"]
-    assert [trace.name for trace in fig.data] == ["minority", "region"]
-    last = result.metrics.query("metric == 'blacklist_share' and step == step.max() and group == 'minority=1'")
-    assert list(fig.data[0].x) == ["minority=0", "minority=1"]
-    assert fig.data[0].y[1] == last["value"].iloc[0]
+def test_percent_and_people_read_plainly():
+    assert [percent(x) for x in (0.012, 0.184, 0.00034, 0.5, 0.0)] == ["1.2%", "18%", "0.034%", "50%", "0%"]
+    assert [people(x) for x in (13_260_000, 442_000, 1.105e9, 2_500_000, 950)] == [
+        "13 million", "442,000", "1.1 billion", "2.5 million", "950"]
 
 
-def test_summary_uses_the_runs_numbers(result):
-    final = result.final()
-    sentences = " ".join(summary(result))
-    assert f"{final['score_mean']:.4g}" in sentences
-    assert f"{100 * final['blacklist_share']:.2f}%" in sentences
+def test_every_section_has_a_plot_and_a_caption(full, tmp_path):
+    made = sections(MetricsView(full.metrics))
+    assert [s.id for s in made] == [s[0] for s in SECTIONS]
+    assert all(s.figure is not None and s.skipped is None for s in made)
+    html = build_report(full, tmp_path / "r.html").read_text()
+    assert html.count('class="plotly-graph-div"') == len(SECTIONS)
+    for _, title, caption, _ in SECTIONS:
+        assert f"<h2>{title}</h2>" in html.replace("&#39;", "'")
+        assert caption in html.replace("&#39;", "'")
+    assert "Not in this run" not in html
+
+
+def test_a_run_without_sanctions_skips_their_sections(tmp_path):
+    # sesame_2015: opt-in rewards, nobody sanctioned (so no wrongful share and no disparate impact ratio)
+    final = {m: v for m, v in FINAL.items()
+             if m not in ("wrongful_sanction_share", "disparate_impact_ratio") and not m.startswith("wrongful_by_cause")}
+    final.update({m: 0.0 for m in final if m.startswith(("blacklist", "sanctioned_share", "flight", "rail"))})
+    final.update(opt_in_share=0.11, expressed_dissent_ratio=1.0)
+    result = run_with(final)
+    made = {s.id: s for s in sections(MetricsView(result.metrics))}
+    assert {k for k, s in made.items() if s.figure is None} == {"blacklist", "sanctions", "wrongful", "disparate"}
+    html = build_report(result, tmp_path / "r.html").read_text()
+    assert html.count('class="plotly-graph-div"') == len(SECTIONS) - 4
+    assert "Not in this run" in html and "nobody was sanctioned in this run, so nobody wrongly" in html
+    text = " ".join(summary(result))
+    assert "Nobody was put on a blacklist." in text and "sanctioned wrongly" not in text
+    assert "11% of adults were scored by the system" in text
+
+
+def test_the_group_section_shows_each_dimension_at_the_last_step(full):
+    fig = {s.id: s.figure for s in sections(MetricsView(full.metrics))}["groups"]
+    menu = fig.layout.updatemenus[0]
+    assert [b.label for b in menu.buttons] == list(GROUP_METRICS.values())
+    shown = [t for t in fig.data if t.visible is not False]
+    assert len(shown) == 5  # region, urban, occupation, minority, dissent decile
+    deciles = shown[-1]
+    assert list(deciles.x) == ["1 (least)", *map(str, range(2, 10)), "10 (most)"]
+    last = full.metrics.query("metric == 'blacklist_share' and step == step.max() and group == 'minority=1'")
+    minority = shown[3]
+    assert list(minority.x) == ["majority", "minority"] and minority.y[1] == pytest.approx(last["value"].iloc[0])
+    # each button shows exactly its own metric's five panels
+    for i, button in enumerate(menu.buttons):
+        visible = np.array(button.args[0]["visible"])
+        assert visible.sum() == 5 and visible[5 * i:5 * i + 5].all()
+
+
+def test_wrongful_causes_stack_up_to_the_total(full):
+    fig = {s.id: s.figure for s in sections(MetricsView(full.metrics))}["wrongful"]
+    stacked = [t for t in fig.data if t.stackgroup]
+    assert [t.name for t in stacked] == ["through their contacts", "false face-recognition match",
+                                         "record linked to the wrong person"]
+    total = np.sum([t.y for t in stacked], axis=0)
+    line = next(t for t in fig.data if t.name == "all wrongful")
+    assert np.allclose(total, line.y)
+
+
+def test_group_labels_read_plainly():
+    assert [group_label(g) for g in ("urban=0", "minority=1", "occupation=civil_servant", "region=Tibet")] == [
+        "rural", "minority", "civil servant", "Tibet"]
 
 
 def test_report_works_with_any_metrics(tmp_path):
@@ -51,9 +167,21 @@ def test_report_works_with_any_metrics(tmp_path):
                                    "value": [1.0, 2.0]})
     html = build_report(result, tmp_path / "r.html").read_text()
     assert "brand_new" in html and "none of the headline metrics" in html
+    assert 'class="plotly-graph-div"' not in html
 
 
 def test_report_from_a_results_directory(result, tmp_path):
     result.save(tmp_path)
     html = build_report(tmp_path, tmp_path / "again.html").read_text()
     assert "trustsim report: synthetic" in html and "<th>run</th><td>1</td>" in html
+
+
+def test_report_of_a_real_run_is_a_few_hundred_kilobytes_past_plotly(tmp_path):
+    import trustsim
+    from plotly.offline import get_plotlyjs
+
+    scenario = trustsim.load_scenario("national_2020", {"population.people": 2000, "run.years": 0.2})
+    result = trustsim.simulate(scenario, seed=1)
+    html = build_report(result, tmp_path / "r.html").read_text()
+    assert len(html) - len(get_plotlyjs()) < 300_000
+    assert "were on a blacklist" in html or "Nobody was put on a blacklist" in html

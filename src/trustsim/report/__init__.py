@@ -1,4 +1,8 @@
-"""The HTML report of a run: a summary in words and a plot per metric family (html.py, plots.py)."""
+"""The HTML pages: the report of one run (html.py) and the comparison of scenarios (compare.py).
+
+summary.py writes the opening sentences, sections.py decides what each section plots, plots.py
+holds the plot primitives both pages share, view.py reads a run's metrics table for them.
+"""
 
 from trustsim.report.html import build_report
 

@@ -1,8 +1,9 @@
-"""The self-contained HTML report of one run: what was simulated, what it did, and the plots.
+"""The self-contained HTML report of one run: a plain-language summary, then one section per harm.
 
-Use `build_report(result_or_dir, path)` to write it; plotly.js is embedded once, inline, so the
-file opens anywhere without a network. The summary's sentences come from the run's own final
-values and appear only for the metrics the run has; templates/report.html lays the page out.
+Use `build_report(result_or_dir, path)` to write it. plotly.js is embedded once, inline, so the file
+opens anywhere without a network. The summary (summary.py) and the sections (sections.py) are
+built from the run's own metrics; what a run lacks is listed as not in this run. `render` fills a
+page template (templates/, all extending base.html); the comparison page uses it too.
 """
 
 from __future__ import annotations
@@ -12,21 +13,11 @@ from pathlib import Path
 import jinja2
 from plotly.offline import get_plotlyjs
 
-from trustsim.report.plots import figures
-from trustsim.result import Result, format_value
-
-# What a final value means in words; {} is the value as format_value writes it.
-SENTENCES = (
-    ("score_mean", "The mean score ended at {}."),
-    ("score_p10", "One person in ten scored under {}."),
-    ("blacklist_share", "{} of people were on a blacklist."),
-    ("wrongful_sanction_share", "{} of the people sanctioned would not have been on their true behaviour alone."),
-    ("association_only_penalty_share", "{} of people fell under the threshold only through their contacts."),
-    ("disparate_impact_ratio", "The minority was sanctioned at {} times the rate of the majority."),
-    ("expressed_dissent_ratio", "Expressed dissent was {} times latent dissent (1: nobody holds back)."),
-    ("isolated_share", "{} of people had no ties left."),
-    ("opt_in_share", "{} of people took part in the system."),
-)
+from trustsim.report.plots import format_metric, to_div
+from trustsim.report.sections import sections as build_sections
+from trustsim.report.summary import summary
+from trustsim.report.view import MetricsView
+from trustsim.result import Result
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("trustsim.report", "templates"),
@@ -34,11 +25,15 @@ _TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 
+__all__ = ["build_report", "render", "summary"]
 
-def summary(result: Result) -> list[str]:
-    """Plain-language sentences about the run's final state, for the metrics it has."""
-    final = result.final()
-    return [text.format(format_value(metric, final[metric])) for metric, text in SENTENCES if metric in final]
+
+def render(template: str, path: str | Path, **context) -> Path:
+    """Write templates/<template> filled with context (plotly.js added) to path."""
+    page = _TEMPLATES.get_template(template).render(plotlyjs=get_plotlyjs(), **context)
+    path = Path(path)
+    path.write_text(page, encoding="utf-8")
+    return path
 
 
 def build_report(result_or_dir: Result | str | Path, path: str | Path) -> Path:
@@ -51,18 +46,18 @@ def build_report(result_or_dir: Result | str | Path, path: str | Path) -> Path:
         result = open_results(result_or_dir)
     scenario = result.scenario
     dates = result.metrics["date"]
-    final = result.final()
-    page = _TEMPLATES.get_template("report.html").render(
+    made = build_sections(MetricsView(result.metrics))
+    shown = [{"id": s.id, "title": s.title, "caption": s.caption, "figure": s.figure, "html": to_div(s.figure)}
+             for s in made if s.figure is not None]
+    return render(
+        "report.html", path,
         result=result,
         scenario=scenario,
+        scenario_json=scenario.model_dump_json(indent=2),
         first_date=str(dates.min())[:10] if len(dates) else scenario.run.start,
         last_date=str(dates.max())[:10] if len(dates) else scenario.run.start,
         sentences=summary(result),
-        finals=[(metric, format_value(metric, value)) for metric, value in final.items()],
-        plotlyjs=get_plotlyjs(),
-        plots=[(title, fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}))
-               for title, fig in figures(result.metrics)],
+        finals=[(metric, format_metric(metric, value)) for metric, value in result.final().items()],
+        sections=shown,
+        skipped=[s for s in made if s.figure is None],
     )
-    path = Path(path)
-    path.write_text(page, encoding="utf-8")
-    return path

@@ -1,0 +1,175 @@
+"""The report's opening: a few plain sentences whose every number comes from the run.
+
+Use `summary(result)` for the sentences, in the order a reader asks: who is listed, how many
+wrongly and why, which measures, who is hit harder, what it does to speech and to dissidents'
+networks, then scores, rewards and participation. A sentence whose metric the run lacks is left
+out. `percent` and `people` write numbers the way the sentences do; tests use them too.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from trustsim.report.sections import CAUSE_NAMES, MEASURE_NAMES
+from trustsim.report.view import MetricsView
+from trustsim.result import Result
+
+CAUSE_PHRASES = {
+    "association": "through their contacts (relatives, friends, colleagues) rather than anything they did",
+    "false_match": "through false face-recognition matches",
+    "linkage_error": "through records linked to the wrong person",
+}
+
+
+def percent(share: float) -> str:
+    """0.0123 -> '1.2%', 0.184 -> '18%', 0.00034 -> '0.034%': two significant figures, at most whole percents."""
+    value = 100 * share
+    if value == 0 or not math.isfinite(value):
+        return "0%"
+    if abs(value) >= 9.95:
+        return f"{value:.0f}%"
+    digits = max(0, 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{digits}f}%"
+
+
+def people(count: float) -> str:
+    """13_260_000 -> '13 million', 442_000 -> '442,000', 1.1e9 -> '1.1 billion'."""
+    for size, word in ((1e9, "billion"), (1e6, "million")):
+        if count >= size:
+            return f"{count / size:.2g} {word}" if count < 10 * size else f"{count / size:,.0f} {word}"
+    if count >= 1e4:
+        return f"{round(count, -3):,.0f}"
+    return f"{count:,.0f}"
+
+
+def times(ratio: float) -> str:
+    return f"{ratio:.2g}"
+
+
+def date_words(date: pd.Timestamp) -> str:
+    return f"{date.day} {date:%B %Y}"
+
+
+def _blacklist(v: MetricsView, represents: float) -> str | None:
+    share = v.final("blacklist_share")
+    if share is None:
+        return None
+    if not v.active("blacklist_share"):
+        return "Nobody was put on a blacklist."
+    count = v.final("blacklist_count")
+    count = share * represents if count is None else count
+    text = f"By {date_words(v.last_date())}, {percent(share)} of adults ({people(count)} people at national scale) were on a blacklist"
+    entries, exits = v.total("blacklist_entries"), v.total("blacklist_exits")
+    if entries:
+        text += f"; {people(entries)} were added over the run and {people(exits or 0)} taken off"
+    return text + "."
+
+
+def _wrongful(v: MetricsView) -> str | None:
+    share = v.final("wrongful_sanction_share")
+    if share is None:
+        return None
+    if share == 0:
+        return "Nobody sanctioned at the end was sanctioned wrongly."
+    text = f"{percent(share)} of sanctioned people were sanctioned wrongly: their own behaviour would not have put them there"
+    causes = {m.split(".", 1)[1]: v.final(m) or 0.0 for m in v.members("wrongful_by_cause")}
+    if causes:
+        cause, part = max(causes.items(), key=lambda kv: kv[1])
+        if part > share / 2:
+            phrase = CAUSE_PHRASES.get(cause, CAUSE_NAMES.get(cause, cause))
+            text += f". Most of them ({percent(part / share)}) were sanctioned {phrase}"
+    return text + "."
+
+
+def _measures(v: MetricsView) -> str | None:
+    measures = {m: v.final(m) for m in v.members("sanctioned_share") if v.has(m)}
+    measures = {m: s for m, s in measures.items() if s}
+    parts = []
+    if measures:
+        top = max(measures, key=measures.get)
+        parts.append(f"The most common measure was {MEASURE_NAMES.get(top.split('.', 1)[1], top)} "
+                     f"({percent(measures[top])} of adults)")
+    refused = [(v.total(m), what) for m, what in (("flight_denials", "flights"), ("rail_denials", "train tickets"))]
+    refused = [f"{people(n)} {what}" for n, what in refused if n]
+    if refused:
+        parts.append(f"{' and '.join(refused)} were refused over the run")
+    return ("; ".join(parts) + ".") if parts else None
+
+
+def _disparate(v: MetricsView) -> str | None:
+    ratio = v.final("disparate_impact_ratio")
+    if ratio is None:
+        return None
+    if ratio == 0:
+        return "No member of the minority was sanctioned."
+    if ratio > 1.05:
+        return f"Members of the minority were sanctioned {times(ratio)} times as often as the majority."
+    if ratio < 0.95:
+        return f"Members of the minority were sanctioned less often than the majority ({times(ratio)} times the majority's rate)."
+    return f"Members of the minority were sanctioned about as often as the majority (ratio {times(ratio)})."
+
+
+def _chilling(v: MetricsView) -> str | None:
+    ratio = v.final("expressed_dissent_ratio")
+    if ratio is None:
+        return None
+    if ratio >= 0.995:
+        return "People voiced their dissent as they held it: speech was not chilled."
+    text = f"People voiced {percent(1 - ratio)} less dissent than they held"
+    top = v.final_group("expressed_dissent_ratio", "dissent_decile=10")
+    if top is not None:
+        text += f" (the most dissenting tenth: {percent(1 - top)} less)"
+    return text + "."
+
+
+def _network(v: MetricsView) -> str | None:
+    parts = []
+    degree = v.final("dissident_degree_ratio")
+    if degree is not None:
+        if degree < 0.995:
+            parts.append(f"The most dissenting tenth of people lost {percent(1 - degree)} of their ties")
+        else:
+            parts.append("The most dissenting tenth of people kept their ties")
+    isolated = v.final("isolated_share")
+    if isolated is not None:
+        parts.append(f"{percent(isolated)} of all people had no ties left")
+    return ("; ".join(parts) + ".") if parts else None
+
+
+def _scores(v: MetricsView) -> str | None:
+    mean, p10 = v.final("score_mean"), v.final("score_p10")
+    if mean is None:
+        return None
+    text = f"The mean score was {mean:.0f} on the scale of 350 to 950"
+    if p10 is not None:
+        text += f"; one person in ten scored under {p10:.0f}"
+    return text + "."
+
+
+def _rewards(v: MetricsView, mode: str) -> str | None:
+    parts = []
+    reward = v.final("reward_share")
+    if reward:
+        parts.append(f"{percent(reward)} of adults held a reward such as easier credit")
+    opt_in = v.final("opt_in_share")
+    if opt_in is not None and (mode != "mandatory" or opt_in < 1):
+        parts.append(f"{percent(opt_in)} of adults were scored by the system")
+    if not parts:
+        return None
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def summary(result: Result) -> list[str]:
+    """Plain-language sentences about the run, for the metrics it has."""
+    v = MetricsView(result.metrics)
+    if v.last_step is None or v.last_date() is None:
+        return []
+    scenario = result.scenario
+    sentences = [
+        _blacklist(v, scenario.population.represents), _wrongful(v), _measures(v), _disparate(v), _chilling(v),
+        _network(v), _scores(v), _rewards(v, scenario.participation.mode),
+    ]
+    return [s for s in sentences if s]
