@@ -441,6 +441,16 @@ class Surveillance(Section):
     court_coverage: float = param(
         1.0, "fraction", "share of unfulfilled court judgments that reach the record", ge=0, le=1
     )
+    court_coverage_start: dt.date | None = param(
+        None, "date", "date the court record opens (roll-out of the court list); none: the run's start"
+    )
+    court_coverage_ramp_years: float = param(
+        0.0,
+        "years",
+        "roll-out: court coverage rises linearly from 0 at court_coverage_start to court_coverage over this time "
+        "(0: in full at once)",
+        ge=0, le=50,
+    )
     linkage_error_rate: float = param(
         0.001, "probability", "chance an observed event is linked to the wrong person", ge=0, le=1
     )

@@ -11,7 +11,8 @@ probability and each error a rate, as in docs/model.md.
   with the false-positive identification rate, pinned on a person of the same region and
   urban/rural cell with probability proportional to their group multiplier. The rate grows with
   the gallery searched (the region's real population) as (gallery / reference)^exponent.
-- Court judgments, finance, online posts, purchases and civic acts are seen at their coverages.
+- Court judgments, finance, online posts, purchases and civic acts are seen at their coverages;
+  court coverage rolls out linearly from court_coverage_start over court_coverage_ramp_years.
 - Each observed true event is filed under a uniformly random other person with the linkage
   error rate.
 """
@@ -22,7 +23,7 @@ import numpy as np
 
 from .. import rng
 from ..context import Context
-from ..scenario.schema import EVENT_KINDS
+from ..scenario.schema import EVENT_KINDS, Scenario
 from ..state import EVENT, State
 
 OFFLINE = ("minor_violation", "crime")
@@ -48,6 +49,18 @@ def channel_coverage(ctx: Context) -> dict[str, np.ndarray | float]:
     return {kind: by_channel[channel_of[kind]] for kind in EVENT_KINDS}
 
 
+def court_rollout(scenario: Scenario, t: int) -> float:
+    """Share of court_coverage in force in step t (at the step's middle): 0 before
+    court_coverage_start, rising linearly over court_coverage_ramp_years, then 1."""
+    sur, run = scenario.surveillance, scenario.run
+    start = sur.court_coverage_start or run.start
+    days = (run.start - start).days + run.step_days * (t + 0.5)
+    ramp = sur.court_coverage_ramp_years * 365.25
+    if ramp <= 0:
+        return float(days >= 0)
+    return min(max(days / ramp, 0.0), 1.0)
+
+
 def step(ctx: Context, state: State, t: int) -> None:
     sur = ctx.scenario.surveillance
     seed = ctx.seed
@@ -58,6 +71,9 @@ def step(ctx: Context, state: State, t: int) -> None:
     coverage = np.empty((len(kinds), n), np.float32)
     for kind, p in channel_coverage(ctx).items():
         coverage[EVENT[kind]] = p
+    rollout = court_rollout(ctx.scenario, t)
+    if rollout < 1.0:
+        coverage[EVENT["judgment_default"]] *= rollout
     seen = rng.binomial_rows(seed, [f"surveillance.seen.{k}" for k in kinds], t, state.behaviour.events, coverage)
 
     obs[1] = 0
