@@ -7,11 +7,13 @@ The public API, and nothing else:
     open_results(dir, run_id=None) -> Result                    read a saved run back
     list_runs(dir) -> DataFrame                                 the runs saved in dir
     build_society(scenario, seed) -> Society                    the synthetic population alone
+    compare(scenarios, seeds=3, ...) -> Comparison              scenarios side by side, common random numbers
 """
 
 __version__ = "0.1.0"  # read by pyproject.toml (setuptools dynamic version) and stored with each run
 
 from trustsim.engine import simulate
+from trustsim.experiments.compare import compare
 from trustsim.result import Result
 from trustsim.scenario import Scenario, load_scenario, presets
 from trustsim.society import Society, build_society
@@ -22,6 +24,7 @@ __all__ = [
     "Scenario",
     "Society",
     "build_society",
+    "compare",
     "list_runs",
     "load_scenario",
     "open_results",

@@ -1,4 +1,4 @@
-"""The `trustsim` command line: run, validate, presets, report.
+"""The `trustsim` command line: run, validate, presets, report, compare.
 
 Each command is a thin layer over the Python API. `main` is the entry point (the installed
 `trustsim` command and `python -m trustsim`): it turns a UserError or a usage error into one line,
@@ -88,6 +88,36 @@ def report(
 ) -> None:
     """Rebuild DIR/report.html from DIR/results.duckdb."""
     typer.echo(f"wrote {rebuild_report(directory, run_id)}")
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(help="Two or more preset names or YAML files; the first is the baseline.")],
+    seeds: Annotated[int, typer.Option(min=1, help="Run each scenario with seeds 0..K-1 (the same for all).")] = 3,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help="Override a setting in every scenario (repeatable).")] = None,
+    people: Annotated[int | None, typer.Option(help="Number of simulated people (population.people).")] = None,
+    years: Annotated[float | None, typer.Option(help="Simulated years (run.years).")] = None,
+    out: Annotated[Path, typer.Option(help="Directory for results.duckdb and compare.html.")] = Path("trustsim-compare"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
+) -> None:
+    """Run scenarios side by side with common random numbers; write OUT/results.duckdb and OUT/compare.html."""
+    from trustsim.experiments.compare import compare as run_comparison
+    from trustsim.report.compare import format_difference
+
+    overrides = parse_overrides(set_ or [])
+    check_directory(out)  # before the runs, so a bad --out does not cost them
+    done = run_comparison(scenarios, seeds=seeds, people=people, years=years, overrides=overrides,
+                          progress=not quiet)
+    run_ids, page = done.save(out)
+    if quiet:
+        return
+    for label, part in done.differences().groupby("scenario", sort=False):
+        typer.echo(f"{label} minus {done.labels[0]}, {len(done.seeds)} paired seeds (mean, 95% interval):")
+        for d in part.itertuples():
+            interval = "" if d.half_width != d.half_width else f"  [{format_difference(d.metric, d.low)}, {format_difference(d.metric, d.high)}]"
+            typer.echo(f"  {d.metric:<36} {format_difference(d.metric, d.difference):>12}{interval}")
+    typer.echo(f"wrote {out / DB} (runs {run_ids[0]}-{run_ids[-1]}) and {page}")
 
 
 def _fail(message: str, code: int) -> None:

@@ -1,0 +1,3 @@
+"""Experiments over many runs: comparison of scenarios (compare.py), calibration."""
+
+from trustsim.experiments.compare import Comparison, compare  # noqa: F401
