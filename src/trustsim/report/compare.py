@@ -117,7 +117,8 @@ def build_compare(comparison, path: str | Path) -> Path:
     return render(
         "compare.html", path,
         labels=comparison.labels, baseline=comparison.labels[0], seeds=comparison.seeds,
-        people=sorted({r.people for r in comparison.results}), steps=sorted({r.steps for r in comparison.results}),
+        people=[f"{n:,}" for n in sorted({r.people for r in comparison.results})],
+        steps=sorted({r.steps for r in comparison.results}),
         step_days=first.scenario.run.step_days, tables=tables, figures=figures,
         descriptions=[(label, comparison.runs[label][0].scenario.description) for label in comparison.labels],
         confidence=95,
