@@ -24,7 +24,7 @@ from scipy import stats
 from trustsim.engine import check_memory, simulate
 from trustsim.errors import UserError
 from trustsim.result import Result
-from trustsim.scenario.loading import _apply_overrides, load_scenario
+from trustsim.scenario.loading import apply_overrides, load_scenario
 from trustsim.scenario.schema import Scenario
 
 COMPARE_PAGE = "compare.html"
@@ -148,7 +148,7 @@ def load_all(scenarios: Sequence[str | Scenario], overrides: dict | None = None)
     loaded = []
     for s in scenarios:
         if isinstance(s, Scenario):
-            s = _apply_overrides(s, overrides, s.name) if overrides else s
+            s = apply_overrides(s, overrides, s.name) if overrides else s
             check_memory(s, s.name)
         else:
             s = load_scenario(str(s), overrides)

@@ -383,7 +383,7 @@ def _check_path(scenario: Scenario, key: str, value: Any, where: str) -> list[st
     return parts
 
 
-def _apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], label: str) -> Scenario:
+def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], label: str) -> Scenario:
     """The scenario with overrides set; the file already validated, so any error is theirs."""
     where = f"{label}, override"
     data = scenario.model_dump()
@@ -417,7 +417,7 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
     except ValidationError as exc:
         raise _explain(exc, lambda loc: _blame(chain, loc)) from None
     if overrides:
-        scenario = _apply_overrides(scenario, overrides, top.label)
+        scenario = apply_overrides(scenario, overrides, top.label)
     from trustsim.engine import check_memory  # the engine imports this package; import it late
 
     check_memory(scenario, top.label)
