@@ -8,11 +8,13 @@ The public API, and nothing else:
     list_runs(dir) -> DataFrame                                 the runs saved in dir
     build_society(scenario, seed) -> Society                    the synthetic population alone
     compare(scenarios, seeds=3, ...) -> Comparison              scenarios side by side, common random numbers
+    calibrate(scenario="judicial_lists", trials=60, ...) -> Calibration   fit to the published court-list counts
 """
 
 __version__ = "0.1.0"  # read by pyproject.toml (setuptools dynamic version) and stored with each run
 
 from trustsim.engine import simulate
+from trustsim.experiments.calibration import calibrate
 from trustsim.experiments.compare import compare
 from trustsim.result import Result
 from trustsim.scenario import Scenario, load_scenario, presets
@@ -24,6 +26,7 @@ __all__ = [
     "Scenario",
     "Society",
     "build_society",
+    "calibrate",
     "compare",
     "list_runs",
     "load_scenario",
