@@ -1,4 +1,4 @@
-"""The `trustsim` command line: run, validate, presets, report, compare.
+"""The `trustsim` command line: run, validate, presets, report, compare, calibrate.
 
 Each command is a thin layer over the Python API. `main` is the entry point (the installed
 `trustsim` command and `python -m trustsim`): it turns a UserError or a usage error into one line,
@@ -118,6 +118,51 @@ def compare(
             interval = "" if d.half_width != d.half_width else f"  [{format_difference(d.metric, d.low)}, {format_difference(d.metric, d.high)}]"
             typer.echo(f"  {d.metric:<36} {format_difference(d.metric, d.difference):>12}{interval}")
     typer.echo(f"wrote {out / DB} (runs {run_ids[0]}-{run_ids[-1]}) and {page}")
+
+
+@app.command()
+def calibrate(
+    scenario: ScenarioArg = "judicial_lists",
+    trials: Annotated[int | None, typer.Option(
+        help="Optimiser trials after the starting point (default 60, as for the shipped preset).")] = None,
+    people: Annotated[int | None, typer.Option(help="Number of simulated people (default: the scenario's).")] = None,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed of the runs and of the optimiser.")] = 0,
+    out: Annotated[Path, typer.Option(help="Directory for fitted_NAME.yaml, calibration.html and results.duckdb.")] = Path(
+        "trustsim-calibration"),
+    check: Annotated[bool, typer.Option("--check", help="No search: the fit report of the scenario as it is.")] = False,
+    threads: Annotated[int, typer.Option(help="Numba threads per run (results do not depend on it).")] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
+) -> None:
+    """Fit a court-list scenario to the published counts (shared/facts.md); write the fitted preset and a fit report."""
+    from trustsim.experiments import calibration as cal
+
+    check_directory(out)  # before the search, so a bad --out does not cost it
+    if check:
+        loaded = load_scenario(scenario)
+        if people is not None:
+            loaded = cal.with_values(loaded, {"population.people": people})
+        fit, result = cal.assess(loaded, seed=seed, progress=not quiet)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / cal.REPORT).write_text(cal.report_html(fit), encoding="utf-8")
+        result.save(out)
+        written = [out / cal.REPORT, out / DB]
+    else:
+        done = cal.calibrate(scenario, trials=cal.DEFAULT_TRIALS if trials is None else trials, people=people,
+                             seed=seed, progress=not quiet, threads=threads)
+        fit = done.fit
+        written = list(cal.write(done, out).values())
+    if quiet:
+        return
+    for row in fit.rows():
+        mark = "" if row["fitted"] else "  (check, not fitted)"
+        typer.echo(f"  {row['figure']:<58} {row['published']:>15} {row['model']:>10} {row['error']:+6.2f}{mark}")
+    if not check:
+        for p in done.parameters:
+            typer.echo(f"  {p.key:<42} {cal.value_text(p, cal.scenario_value(done.scenario, p.key)):>12}  ({p.how})")
+        typer.echo(f"loss {fit.loss:.4f} (start {done.start_loss:.4f}), {done.n_trials} trials, {done.seconds:.0f} s")
+    else:
+        typer.echo(f"loss {fit.loss:.4f}")
+    typer.echo("wrote " + ", ".join(str(path) for path in written))
 
 
 def _fail(message: str, code: int) -> None:
