@@ -42,8 +42,9 @@ STAGES = {
     "responses": responses.step,
 }
 
-# Per-step temporaries: about ten float64 arrays per person are alive at once in a stage.
-TEMPORARY_BYTES_PER_PERSON = 80
+# Per-step temporaries alive at once in a stage (event-rate rows, draws, metric weights): set
+# from the measured peak of benchmarks/bench_model.py (567 B/person in all at 1e7), with margin.
+TEMPORARY_BYTES_PER_PERSON = 240
 
 
 def _mean_degree(scenario: Scenario) -> float:

@@ -34,17 +34,17 @@ class Recorder:
         people = ctx.society.people
         soc = ctx.society
         dims = {
-            "region": (people["region"].astype(np.int64), list(soc.region_names)),
-            "urban": (people["urban"].astype(np.int64), ["0", "1"]),
-            "occupation": (people["occupation"].astype(np.int64), list(soc.occupation_names)),
-            "minority": (people["minority"].astype(np.int64), ["0", "1"]),
-            "dissent_decile": (ctx.dissent_decile.astype(np.int64) - 1, [str(d) for d in range(1, 11)]),
+            "region": (people["region"], list(soc.region_names)),
+            "urban": (people["urban"], ["0", "1"]),
+            "occupation": (people["occupation"], list(soc.occupation_names)),
+            "minority": (people["minority"], ["0", "1"]),
+            "dissent_decile": (ctx.dissent_decile - 1, [str(d) for d in range(1, 11)]),
         }
         # One cell per combination; a group is a set of cells.
         cell = np.zeros(soc.n, np.int64)
         sizes = []
         for ids, labels in dims.values():
-            cell = cell * len(labels) + ids
+            cell = cell * len(labels) + ids.astype(np.int64)
             sizes.append(len(labels))
         self.cell = cell
         self.n_cells = int(np.prod(sizes))
@@ -52,7 +52,8 @@ class Recorder:
         self.labels = ["all"]
         group_of_cell = [np.zeros(self.n_cells, np.int64)]
         self.group_dimension = ["all"]
-        self.person_group = {"all": np.zeros(soc.n, np.int64)}
+        # Each person's group within a dimension (0-based, compact); "all" has one group.
+        self.person_group = {"all": np.zeros(soc.n, np.uint8)}
         stride = self.n_cells
         offset = 1
         for (name, (ids, labels)), size in zip(dims.items(), sizes):
@@ -60,7 +61,7 @@ class Recorder:
             group_of_cell.append((cell_ids // stride) % size + offset)
             self.labels += [f"{name}={label}" for label in labels]
             self.group_dimension += [name] * size
-            self.person_group[name] = ids + offset
+            self.person_group[name] = ids.astype(np.uint8)
             offset += size
         self.n_groups = offset
         self.group_of_cell = group_of_cell
@@ -93,7 +94,7 @@ class Recorder:
             first = self.group_dimension.index(name)
             size = self.group_dimension.count(name)
             hist = np.bincount(
-                (groups[member] - first) * SCORE_BINS + bins[member], minlength=size * SCORE_BINS
+                groups[member].astype(np.int64) * SCORE_BINS + bins[member], minlength=size * SCORE_BINS
             ).reshape(size, SCORE_BINS)
             counts = hist.sum(axis=1)
             cdf = np.cumsum(hist, axis=1)

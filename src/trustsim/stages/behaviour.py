@@ -25,9 +25,15 @@ def income_kept(ctx: Context, state: State, t: int) -> np.ndarray:
     """Share of normal income a person has this step: shocks, job bans and shaming cut it."""
     behaviour = ctx.scenario.behaviour
     effects = ctx.scenario.sanctions.effects
-    kept = np.where(state.behaviour.shock_until > t, behaviour.income_shock_factor, 1.0)
-    kept = kept * np.where(_under(state, "job_ban"), effects.job_ban_income_factor, 1.0)
-    return kept * np.where(state.sanctions.lists & BLACKLIST, effects.blacklist_income_factor, 1.0)
+    kept = _factor(state.behaviour.shock_until > t, behaviour.income_shock_factor)
+    kept *= _factor(_under(state, "job_ban"), effects.job_ban_income_factor)
+    kept *= _factor((state.sanctions.lists & BLACKLIST) != 0, effects.blacklist_income_factor)
+    return kept
+
+
+def _factor(where: np.ndarray, factor: float) -> np.ndarray:
+    """float32 array: factor where the condition holds, 1 elsewhere."""
+    return np.where(where, np.float32(factor), np.float32(1.0))
 
 
 def expressed_dissent(ctx: Context, state: State) -> np.ndarray:
@@ -53,14 +59,14 @@ def step(ctx: Context, state: State, t: int) -> None:
     points = sc.scoring.points
     weights = sc.scoring.weights
     consumption_scored = weights.consumption > 0
-    comply = sc.responses.compliance.strength * member
-    penalised_cut = 1.0 - comply * (consumption_scored and points.alcohol_purchase < 0)
-    gaming_cut = 1.0 - comply * (consumption_scored and points.gaming_hours < 0)
-    approved_boost = 1.0 + comply * (consumption_scored and points.approved_purchase > 0)
+    comply = sc.responses.compliance.strength
+    penalised_cut = _factor(member, 1.0 - comply * (consumption_scored and points.alcohol_purchase < 0))
+    gaming_cut = _factor(member, 1.0 - comply * (consumption_scored and points.gaming_hours < 0))
+    approved_boost = _factor(member, 1.0 + comply * (consumption_scored and points.approved_purchase > 0))
     deterrence = 1.0 - sc.responses.deterrence.strength * ctx.offline_coverage
 
     throttled = _under(state, "internet_throttle") | _under(state, "id_block")
-    online = np.where(throttled, sc.sanctions.effects.throttle_online_factor, 1.0)
+    online = _factor(throttled, sc.sanctions.effects.throttle_online_factor)
     traits = sc.population.traits
     means = {
         "missed_payment": rates.missed_payment_rate * ctx.unreliability_scale * stress,
@@ -73,18 +79,18 @@ def step(ctx: Context, state: State, t: int) -> None:
         "gaming_hours": rates.gaming_hours_per_week * traits.gamer_share * ctx.gaming_scale * gaming_cut,
         "approved_purchase": rates.approved_purchases_per_week * approved_boost,
         "volunteering": rates.volunteering_rate * ctx.sociability_scale,
-        "blood_donation": np.full(n, rates.blood_donation_rate),
+        "blood_donation": rates.blood_donation_rate,
     }
     rows = np.empty((len(EVENT), n), np.float32)
     for kind, mean in means.items():
-        rows[EVENT[kind]] = mean * dt
+        np.multiply(mean, dt, out=rows[EVENT[kind]])
     out.events[:] = rng.poisson_rows(seed, [f"behaviour.{kind}" for kind in EVENT], t, rows)
 
     travel = ctx.income_scale / stress
     banned = rates.banned_attempt_factor
     flight_banned = _under(state, "flight_ban") | _under(state, "id_block")
-    flight_mean = rates.flight_attempts_per_week * dt * travel * np.where(flight_banned, banned, 1.0)
-    rail_mean = rates.rail_attempts_per_week * dt * travel * np.where(_under(state, "rail_ban"), banned, 1.0)
+    flight_mean = rates.flight_attempts_per_week * dt * travel * _factor(flight_banned, banned)
+    rail_mean = rates.rail_attempts_per_week * dt * travel * _factor(_under(state, "rail_ban"), banned)
     out.flight_attempts[:] = rng.poisson(seed, "behaviour.flight_attempts", t, flight_mean)
     out.rail_attempts[:] = rng.poisson(seed, "behaviour.rail_attempts", t, rail_mean)
 

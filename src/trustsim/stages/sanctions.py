@@ -93,9 +93,12 @@ class _Evaluator:
 
 def _apply(state: State, measure: int, who: np.ndarray, cause: np.ndarray, until: int | np.ndarray) -> None:
     s = state.sanctions
-    s.until[measure] = np.where(who, np.maximum(s.until[measure], until), s.until[measure])
+    # Few people are hit in a step: work on their indices, not on whole arrays.
+    idx = np.flatnonzero(who)
+    until_idx = until[idx] if isinstance(until, np.ndarray) else until
+    s.until[measure, idx] = np.maximum(s.until[measure, idx], until_idx)
     # A measure that holds again for a truer reason is re-attributed to it.
-    s.cause[measure] = np.where(who, np.minimum(s.cause[measure], cause), s.cause[measure])
+    s.cause[measure, idx] = np.minimum(s.cause[measure, idx], cause[idx])
 
 
 def step(ctx: Context, state: State, t: int) -> None:

@@ -26,18 +26,11 @@ import numpy as np
 from .. import rng
 from ..context import Context
 from ..kernels.graph import contact_stats
+from ..kernels.scoring import accumulate_record
 from ..state import DIMENSION, EVENT, State
 
 SOCIAL = DIMENSION["social"]
 GAMING = EVENT["gaming_hours"]
-
-
-def _countable(ctx: Context, kind: int, counts: np.ndarray) -> np.ndarray:
-    """Events that earn points: gaming hours count only beyond the free allowance."""
-    if kind == GAMING:
-        free = ctx.scenario.scoring.gaming_free_hours * ctx.weeks_per_step
-        return np.maximum(counts.astype(np.float64) - free, 0.0)
-    return counts.astype(np.float64)
 
 
 def raw_points(ctx: Context, state: State) -> np.ndarray:
@@ -61,7 +54,6 @@ def counterfactual_scores(ctx: Context, state: State) -> tuple[np.ndarray, np.nd
 def step(ctx: Context, state: State, t: int) -> None:
     sc = state.scoring
     scoring = ctx.scenario.scoring
-    obs = state.surveillance.observed
 
     # Appeals granted last step strike the error points off the record.
     cleared = state.sanctions.cleared
@@ -69,25 +61,12 @@ def step(ctx: Context, state: State, t: int) -> None:
         sc.corrections[cleared] += sc.error_points[0, cleared] + sc.error_points[1, cleared]
         sc.error_points[:, cleared] = 0.0
 
-    decay = ctx.decay
-    sc.subscores *= decay
-    sc.error_points *= decay
-    sc.corrections *= decay
-    for k in range(obs.shape[1]):
-        true, false_match, linkage = obs[0, k], obs[1, k], obs[2, k]
-        if not (true.any() or false_match.any() or linkage.any()):
-            continue
-        points = ctx.points[k]
-        weight = ctx.dimension_weights[ctx.event_dimension[k]]
-        total = true.astype(np.int32) + false_match + linkage
-        counted = _countable(ctx, k, total)
-        sc.subscores[ctx.event_dimension[k]] += (points * counted).astype(np.float32)
-        if false_match.any():
-            without = _countable(ctx, k, total - false_match)
-            sc.error_points[0] += (weight * points * (counted - without)).astype(np.float32)
-        if linkage.any():
-            with_linkage = _countable(ctx, k, true.astype(np.int32) + linkage)
-            sc.error_points[1] += (weight * points * (with_linkage - _countable(ctx, k, true))).astype(np.float32)
+    accumulate_record(
+        state.surveillance.observed, ctx.points, ctx.event_dimension,
+        ctx.dimension_weights[ctx.event_dimension], GAMING,
+        ctx.scenario.scoring.gaming_free_hours * ctx.weeks_per_step, np.float32(ctx.decay),
+        sc.subscores, sc.error_points, sc.corrections,
+    )
 
     sc.individual[:] = ctx.to_score(raw_points(ctx, state))
 

@@ -91,7 +91,7 @@ def step(ctx: Context, state: State, t: int) -> None:
         for row, kind in enumerate(OFFLINE):
             obs[1, EVENT[kind]] = false_matches[row]
 
-    linkage = np.full(seen.shape, sur.linkage_error_rate, np.float32)
+    linkage = np.broadcast_to(np.float32(sur.linkage_error_rate), seen.shape)
     misfiled = rng.binomial_rows(seed, [f"surveillance.linkage.{k}" for k in kinds], t, seen, linkage)
     obs[0] = seen - misfiled
     for kind in kinds:
