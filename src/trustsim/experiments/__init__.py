@@ -1,4 +1,6 @@
-"""Experiments over many runs: comparison of scenarios (compare.py), calibration."""
+"""Experiments over many runs: comparison of scenarios (compare.py), calibration (calibration.py)."""
 
-from trustsim.experiments.compare import Comparison, compare  # noqa: F401
-from trustsim.experiments.calibration import Calibration, calibrate  # noqa: F401
+from trustsim.experiments.calibration import Calibration, calibrate
+from trustsim.experiments.compare import Comparison, compare
+
+__all__ = ["Calibration", "Comparison", "calibrate", "compare"]
