@@ -55,3 +55,14 @@ def test_a_population_too_large_for_memory_is_refused_before_allocating():
     assert estimate_bytes(scenario) > 10**11 * 100
     with pytest.raises(UserError, match="population.people"):
         next(run_steps(scenario))
+
+
+def test_a_snapshot_holds_every_person_with_what_the_system_did_to_them(tmp_path):
+    scenario = trustsim.load_scenario("national_2020", {**SMALL, "run.snapshot": True})
+    result = trustsim.simulate(scenario, seed=1)
+    snap = result.snapshot
+    assert len(snap) == 20_000
+    assert snap["score"].between(350, 950).all()
+    assert {"region", "minority", "dissent", "lists", "cause.flight_ban", "perceived_risk"} <= set(snap.columns)
+    run_id = result.save(tmp_path)
+    assert (tmp_path / f"snapshot_{run_id}.parquet").exists()

@@ -32,7 +32,7 @@ from .scenario.schema import Scenario
 from .society import build_society
 from .society import estimate_bytes as society_bytes
 from .stages import behaviour, responses, sanctions, scoring, surveillance
-from .state import State
+from .state import MEASURE, State
 
 STAGES = {
     "behaviour": behaviour.step,
@@ -140,7 +140,7 @@ def snapshot(ctx: Context, state: State) -> pd.DataFrame:
     frame["member"] = state.scoring.member
     frame["lists"] = state.sanctions.lists
     frame["perceived_risk"] = state.responses.perceived_risk
-    for i, measure in enumerate(sanctions.MEASURE):
+    for measure, i in MEASURE.items():
         frame[f"cause.{measure}"] = state.sanctions.cause[i]
     frame["region"] = np.asarray(ctx.society.region_names, dtype=object)[people["region"]]
     return frame

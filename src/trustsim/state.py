@@ -10,7 +10,7 @@ Event and measure codes live here because several stages index by them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -117,7 +117,6 @@ class State:
     scoring: ScoringState
     sanctions: SanctionsState
     responses: ResponsesState
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def initial(cls, n: int, n_edges: int, n_firms: int, degree: np.ndarray) -> "State":
