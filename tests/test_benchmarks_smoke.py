@@ -1,0 +1,27 @@
+"""The benchmark suite still runs: each script at tiny sizes (speed figures are never asserted)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run(*args):
+    out = subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def test_full_model_benchmark_runs():
+    assert "| people | steps | behaviour | surveillance |" in run(BENCH / "bench_model.py", "--quick")
+
+
+def test_reference_workload_benchmark_runs():
+    assert "trustsim kernel" in run(BENCH / "bench_reference.py", "--quick")
+
+
+def test_society_benchmark_runs():
+    figures = json.loads(run(BENCH / "bench_society.py", "--people", "20000").strip().splitlines()[-1])
+    assert figures["people"] == 20_000 and figures["mean_degree"] > 0
