@@ -138,3 +138,12 @@ def test_state_invariants_hold_every_step():
         n = ctx.society.n
         ties = sparse.csr_matrix((state.responses.edge_active.astype(np.int8), net.indices, net.indptr), shape=(n, n))
         assert (ties != ties.T).nnz == 0
+
+
+def test_the_measure_family_holds_measures_only_and_any_counts_lists_too(national):
+    from trustsim.scenario.schema import MEASURES
+
+    names = set(national.metrics["metric"])
+    assert {m.split(".", 1)[1] for m in names if m.startswith("sanctioned_share.")} == set(MEASURES)
+    assert final(national, "sanctioned_any_share") >= max(final(national, f"sanctioned_share.{m}") for m in MEASURES)
+    assert final(national, "sanctioned_any_share") >= final(national, "blacklist_share")

@@ -133,7 +133,7 @@ class Recorder:
         self._add(t, "rail_denials", self.sums(s.rail_denials) * self.scale)
 
         sanctioned = s.sanctioned()
-        self._ratio(t, "sanctioned_share.any", sanctioned, ones)
+        self._ratio(t, "sanctioned_any_share", sanctioned, ones)
         causes = np.vstack([s.cause, s.court_cause[None, :]])
         has_true = (causes == CAUSE["true"]).any(axis=0)
         first_error = np.where(causes == CAUSE["true"], NOT_APPLIED, causes).min(axis=0)

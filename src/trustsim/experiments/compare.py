@@ -32,7 +32,8 @@ COMPARE_PAGE = "compare.html"
 # The headline metrics of a comparison; a trailing ".*" stands for every member of the family.
 HEADLINE = (
     "score_mean", "blacklist_share", "wrongful_sanction_share", "wrongful_by_cause.*", "disparate_impact_ratio",
-    "expressed_dissent_ratio", "dissident_degree_ratio", "isolated_share", "reward_share", "sanctioned_share.*",
+    "expressed_dissent_ratio", "dissident_degree_ratio", "isolated_share", "reward_share", "sanctioned_any_share",
+    "sanctioned_share.*",
 )
 CONFIDENCE = 0.95
 
