@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 
 ScenarioArg = Annotated[str, typer.Argument(help="A preset name (see `trustsim presets`) or a YAML file.")]
+PeopleOption = Annotated[int | None, typer.Option(help="Number of simulated people (population.people).")]
+YearsOption = Annotated[float | None, typer.Option(help="Simulated years (run.years).")]
 
 
 @app.command()
@@ -35,8 +37,8 @@ def run(
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY=VALUE", help="Override a setting by its dotted key, e.g. sanctions.rules.0.min_weeks=4 (repeatable).")] = None,
     seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Random seed; the same seed gives the same run.")] = 0,
-    people: Annotated[int | None, typer.Option(help="Number of simulated people (population.people).")] = None,
-    years: Annotated[float | None, typer.Option(help="Simulated years (run.years).")] = None,
+    people: PeopleOption = None,
+    years: YearsOption = None,
     out: Annotated[Path, typer.Option(help="Directory for results.duckdb and report.html.")] = Path("trustsim-out"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
 ) -> None:
@@ -96,8 +98,8 @@ def compare(
     seeds: Annotated[int, typer.Option(min=1, help="Run each scenario with seeds 0..K-1 (the same for all).")] = 3,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY=VALUE", help="Override a setting in every scenario (repeatable).")] = None,
-    people: Annotated[int | None, typer.Option(help="Number of simulated people (population.people).")] = None,
-    years: Annotated[float | None, typer.Option(help="Simulated years (run.years).")] = None,
+    people: PeopleOption = None,
+    years: YearsOption = None,
     out: Annotated[Path, typer.Option(help="Directory for results.duckdb and compare.html.")] = Path("trustsim-compare"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
 ) -> None:
