@@ -64,7 +64,8 @@ class Recorder:
             self.person_group[name] = ids.astype(np.uint8)
             offset += size
         self.n_groups = offset
-        self.group_of_cell = group_of_cell
+        # Each dimension's group index per cell, with the slice of group indices it fills.
+        self.group_of_cell = [(g, int(g.min()), int(g.max()) + 1) for g in group_of_cell]
         self.scale = ctx.scenario.population.represents / soc.n
         self.steps_per_year = 365.25 / ctx.scenario.run.step_days
         self.top_dissent = ctx.dissent_decile == 10
@@ -75,7 +76,7 @@ class Recorder:
     def sums(self, values: np.ndarray) -> np.ndarray:
         per_cell = np.bincount(self.cell, weights=values.astype(np.float64, copy=False), minlength=self.n_cells)
         return np.concatenate(
-            [np.bincount(g, weights=per_cell, minlength=self.n_groups)[g.min():g.max() + 1] for g in self.group_of_cell]
+            [np.bincount(g, weights=per_cell, minlength=hi)[lo:hi] for g, lo, hi in self.group_of_cell]
         )
 
     def _add(self, t: int, metric: str, values: np.ndarray) -> None:
