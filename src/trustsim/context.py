@@ -1,22 +1,142 @@
 """What every stage reads and none writes: the scenario, the society, the seed, and constants derived
-from them once (step length, normalisers, per-person coverage and multipliers).
+from them once (step length, normalisers, coverage, multipliers, the rules as arrays).
 
 Use this module when a stage needs a quantity that is fixed for the whole run: compute it here
-once, not in the step path.
+once, not in the step path. ``People`` and ``Params`` are NamedTuples so that the Numba passes take
+them whole. Per-person quantities are derived inside the passes from the people's own arrays and
+the scalars here, rather than stored: at national scale every stored byte per person is 1.4 GB.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
+import numba
 import numpy as np
 
-from .scenario.schema import DIMENSIONS, EVENT_KINDS, Scenario
-from .state import EVENT_DIMENSION
+from .scenario.schema import EVENT_KINDS, MEASURES, OCCUPATIONS, REWARDS, Scenario
+from .state import EVENT, EVENT_DIMENSION, MEASURE, OFFLINE_KINDS, REWARD
 
 if TYPE_CHECKING:
     from .society import Society
+
+# Which channel observes each event kind; "offline" is the camera network.
+CHANNEL = {
+    "missed_payment": "credit", "loan_default": "credit", "minor_violation": "offline",
+    "judgment_default": "court", "crime": "offline", "critical_post": "online",
+    "alcohol_purchase": "commerce", "gaming_hours": "commerce", "approved_purchase": "commerce",
+    "volunteering": "civic", "blood_donation": "civic",
+}
+N_DECILES = 10
+MAX_HOUSEHOLD = 64  # relatives' rules mark a household's members in one 64-bit mask
+# Codes of Rules.on_list.
+ON_NO_LIST, ON_COURT_LIST, ON_BLACKLIST = 0, 1, 2
+
+
+class People(NamedTuple):
+    """The society's per-person arrays the passes read, and each person's dissent decile."""
+
+    female: np.ndarray
+    region: np.ndarray
+    urban: np.ndarray
+    occupation: np.ndarray
+    minority: np.ndarray
+    household: np.ndarray
+    income: np.ndarray
+    reliability: np.ndarray
+    law_abidance: np.ndarray
+    dissent: np.ndarray
+    online_activity: np.ndarray
+    gaming: np.ndarray
+    drinking: np.ndarray
+    sociability: np.ndarray
+    decile: np.ndarray  # uint8, 0..9: rank of latent dissent
+
+
+class Rules(NamedTuple):
+    """The sanction rules as arrays, one entry per rule in scenario order."""
+
+    measure: np.ndarray  # int64
+    score_below: np.ndarray  # float64, NaN: no score part
+    on_list: np.ndarray  # int64: ON_NO_LIST, ON_COURT_LIST or ON_BLACKLIST
+    event: np.ndarray  # int64: EVENT code, -1: no event part
+    min_steps: np.ndarray  # int64
+    relatives: np.ndarray  # bool
+
+
+class Params(NamedTuple):
+    """Every constant of the step path. Rates are per step; norms are 1 / population mean.
+
+    The sanction rules, whose number varies, are in Rules."""
+
+    n: int
+    # behaviour
+    base_rate: np.ndarray  # float64 [kind]: mean events per step at trait scale 1
+    unreliability_norm: float
+    lawlessness_norm: float
+    crime_norm: float
+    online_norm: float
+    drinking_norm: float
+    gaming_norm: float
+    sociability_norm: float
+    income_norm: float
+    shock_probability: float
+    shock_steps: int
+    shock_factor: float
+    job_ban_income_factor: float
+    blacklist_income_factor: float
+    penalised_cut: float  # members' cut in penalised purchases (alcohol)
+    gaming_cut: float
+    approved_boost: float
+    deterrence: float
+    throttle_online_factor: float
+    chilling_strength: float
+    flight_rate: float
+    rail_rate: float
+    banned_attempt_factor: float
+    # surveillance
+    offline_coverage: np.ndarray  # float64 [urban]
+    linkage_rate: float
+    false_match_weight: np.ndarray  # float64 [minority * 2 + female]
+    offline_kinds: np.ndarray  # int64 [offline kind]: EVENT codes
+    offline_row: np.ndarray  # int64 [kind]: row in the offline kinds, -1 for other kinds
+    # scoring
+    decay: float
+    points: np.ndarray  # float64 [kind]
+    kind_weight: np.ndarray  # float64 [kind]: weight of the kind's dimension
+    gaming_kind: int
+    free_hours: float  # per step
+    logit_baseline: float
+    spread: float
+    association_weight: float
+    association_threshold: float
+    social_penalty: float  # points per low contact, times the social weight
+    mandatory: bool
+    opt_in_probability: float
+    benefit_sensitivity: float
+    reward_floor: float  # the lowest reward bar, what voluntary members hope to reach
+    # sanctions
+    court_enabled: bool
+    fulfil_probability: float
+    court_term_steps: int
+    # What can make any rule hold, to pass over the many people no rule can touch.
+    rule_score_ceiling: float  # the highest score_below (0: none)
+    rule_event_kinds: np.ndarray  # bool [kind]: kinds some rule's condition names
+    rule_on_list: bool  # some rule's condition names a list
+    exit_bar: np.ndarray  # float64 [measure], NaN: lifts when no rule holds
+    reward_bar: np.ndarray  # float64 [reward], NaN: not granted
+    appeal_probability: float
+    appeal_success: float
+    # responses
+    layer_weight: np.ndarray  # float64 [layer]
+    watched: float  # chilling from being watched alone
+    neighbourhood_weight: float
+    adapt: float  # share of the gap to the target risk closed per step
+    distancing: bool
+    drop_probability: np.ndarray  # float64 [layer], per step
+    # metrics cells: region x urban x occupation x minority x dissent decile
+    n_occupations: int
 
 
 def _normaliser(values: np.ndarray) -> float:
@@ -25,103 +145,217 @@ def _normaliser(values: np.ndarray) -> float:
     return 1.0 / mean if mean > 0 else 0.0
 
 
+def metric_cell(region, urban, occupation, minority, decile, n_occupations):
+    """A person's metrics cell; works on arrays and, jitted, inside the passes."""
+    return (((region * 2 + urban) * n_occupations + occupation) * 2 + minority) * N_DECILES + decile
+
+
+metric_cell_jit = numba.njit(cache=True, inline="always")(metric_cell)
+
+
 @dataclass
 class Context:
     scenario: Scenario
     society: "Society"
     seed: int
     weeks_per_step: float
-    decay: float  # per-step decay of sub-scores
-    points: np.ndarray  # float64 [kind]: points per observed event
-    event_dimension: np.ndarray  # int [kind]
-    dimension_weights: np.ndarray  # float64 [dimension]
-    layer_weights: np.ndarray  # float32 [layer]
-    offline_coverage: np.ndarray  # float32 [person]: chance an offline act is seen and recognised
-    false_match_weight: np.ndarray  # float32 [person]: relative chance of being a false match
-    false_positive_rate: np.ndarray  # float64 [cell]: per search, at the cell's regional gallery size
-    cell: np.ndarray  # int32 [person]: region x urban cell where face searches run
-    n_cells: int
-    unreliability_scale: np.ndarray  # float32 [person]: (1 - reliability), mean 1
-    lawlessness_scale: np.ndarray  # float32 [person]: (1 - law_abidance), mean 1
-    crime_scale: np.ndarray  # float32 [person]: (1 - law_abidance)^2, mean 1
-    online_scale: np.ndarray  # float32 [person]
-    drinking_scale: np.ndarray  # float32 [person]
-    gaming_scale: np.ndarray  # float32 [person]
-    sociability_scale: np.ndarray  # float32 [person]
-    income_scale: np.ndarray  # float32 [person]
-    dissent_decile: np.ndarray  # uint8 [person], 1..10
-    logit_baseline: float
+    params: Params
+    rules: Rules
+    people: People
+    false_positive_rate: np.ndarray  # float64 [cell]: per search, at the region's gallery size
+    false_match_mass: np.ndarray  # float64 [cell]: sum of false-match weights of the cell's people
+    n_cells: int  # region x urban cells where face searches run
+    chunks: np.ndarray  # int64 [chunk + 1]: person ranges of the passes, on household boundaries
+    max_household: int  # people in the largest household
 
     @classmethod
     def build(cls, scenario: Scenario, society: "Society", seed: int) -> "Context":
         people = society.people
-        sur = scenario.surveillance
-        weeks = scenario.run.step_days / 7.0
         n = society.n
+        ranks = np.argsort(np.argsort(people["dissent"], kind="stable"), kind="stable")
+        decile = ((ranks * N_DECILES) // max(n, 1)).astype(np.uint8)
+        view = People(**{name: people[name] for name in People._fields if name != "decile"}, decile=decile)
+        values = _params(scenario, society)
+        max_household = int(np.bincount(people["household"]).max()) if n else 1
+        if max_household > MAX_HOUSEHOLD:
+            raise ValueError(f"a household of {max_household} people; the sanctions stage handles at most {MAX_HOUSEHOLD}")
 
-        # Cameras are spread over the real population, urban areas taking urban_camera_share.
-        urban_share = float(people["urban"].mean()) if n else 0.0
-        density_urban = sur.cameras * sur.urban_camera_share / max(urban_share * sur.real_population, 1.0)
-        density_rural = sur.cameras * (1 - sur.urban_camera_share) / max((1 - urban_share) * sur.real_population, 1.0)
-        density = np.where(people["urban"] == 1, density_urban, density_rural)
-        coverage = (1 - np.exp(-density / sur.cameras_per_person_63)) * (1 - sur.face_recognition.miss_rate)
-
-        multiplier = sur.face_recognition.group_multiplier
-        fm_weight = np.where(people["minority"] == 1, multiplier.minority, 1.0) * np.where(
-            people["female"] == 1, multiplier.female, 1.0
-        )
-
-        face = sur.face_recognition
+        face = scenario.surveillance.face_recognition
         # Searches run against the region's gallery; false positives grow with its size.
         gallery = np.array([scenario.population.regions[name] * 1e6 for name in society.region_names])
         regional_fpir = np.minimum(
             face.false_positive_rate * (gallery / face.reference_gallery) ** face.gallery_exponent, 1.0
         )
-
-        law = people["law_abidance"].astype(np.float64)
-        rel = people["reliability"].astype(np.float64)
-        income = people["income"].astype(np.float64)
-
-        def scaled(values: np.ndarray) -> np.ndarray:
-            return (values * _normaliser(values)).astype(np.float32)
-
-        ranks = np.argsort(np.argsort(people["dissent"], kind="stable"), kind="stable")
-        decile = (1 + (ranks * 10) // max(n, 1)).astype(np.uint8)
-
-        scoring = scenario.scoring
-        baseline_share = (scoring.baseline - 350.0) / 600.0
-        baseline_share = min(max(baseline_share, 1e-6), 1 - 1e-6)
-        layers = scenario.network
+        n_cells = 2 * len(society.region_names)
+        search_cell = people["region"].astype(np.int64) * 2 + people["urban"]
+        weight = values.false_match_weight[people["minority"].astype(np.int64) * 2 + people["female"]]
         return cls(
             scenario=scenario,
             society=society,
             seed=seed,
-            weeks_per_step=weeks,
-            decay=0.5 ** (weeks / scoring.half_life_weeks),
-            points=np.array([getattr(scoring.points, k) for k in EVENT_KINDS], np.float64),
-            event_dimension=np.array([DIMENSIONS.index(EVENT_DIMENSION[k]) for k in EVENT_KINDS]),
-            dimension_weights=np.array([getattr(scoring.weights, d) for d in DIMENSIONS], np.float64),
-            layer_weights=np.array(
-                [getattr(layers, name).weight for name in society.network.LAYERS], np.float32
-            ),
-            offline_coverage=coverage.astype(np.float32),
-            false_match_weight=fm_weight.astype(np.float32),
+            weeks_per_step=scenario.run.step_days / 7.0,
+            params=values,
+            rules=_rules(scenario),
+            people=view,
             false_positive_rate=np.repeat(regional_fpir, 2),
-            cell=(people["region"].astype(np.int32) * 2 + people["urban"]).astype(np.int32),
-            n_cells=2 * len(society.region_names),
-            unreliability_scale=scaled(1 - rel),
-            lawlessness_scale=scaled(1 - law),
-            crime_scale=scaled((1 - law) ** 2),
-            online_scale=scaled(people["online_activity"].astype(np.float64)),
-            drinking_scale=scaled(people["drinking"].astype(np.float64)),
-            gaming_scale=scaled(people["gaming"].astype(np.float64)),
-            sociability_scale=scaled(people["sociability"].astype(np.float64)),
-            income_scale=scaled(income),
-            dissent_decile=decile,
-            logit_baseline=float(np.log(baseline_share / (1 - baseline_share))),
+            false_match_mass=np.bincount(search_cell, weights=weight, minlength=n_cells),
+            n_cells=n_cells,
+            chunks=_household_chunks(people["household"]),
+            max_household=max_household,
         )
 
     def to_score(self, raw: np.ndarray) -> np.ndarray:
         """Map raw points onto 350..950: a clean record (raw 0) gets the baseline score."""
-        spread = self.scenario.scoring.spread
-        return (350.0 + 600.0 / (1.0 + np.exp(-(self.logit_baseline + raw / spread)))).astype(np.float32)
+        p = self.params
+        return (350.0 + 600.0 / (1.0 + np.exp(-(p.logit_baseline + raw / p.spread)))).astype(np.float32)
+
+
+def _household_chunks(household: np.ndarray, size: int = 8192) -> np.ndarray:
+    """Person ranges of about `size` people that never split a household."""
+    n = household.shape[0]
+    # A cut inside a household moves forward to the household's end.
+    cuts = np.searchsorted(household, household[np.arange(size, n, size) - 1], side="right")
+    return np.unique(np.concatenate([[0], cuts, [n]])).astype(np.int64)
+
+
+def _floats(values) -> np.ndarray:
+    return np.array(values, np.float64)
+
+
+def _rules(scenario: Scenario) -> Rules:
+    rules = scenario.sanctions.rules
+    weeks = scenario.run.step_days / 7.0
+    lists = {None: ON_NO_LIST, "court_list": ON_COURT_LIST, "blacklist": ON_BLACKLIST}
+    return Rules(
+        measure=np.array([MEASURE[r.measure] for r in rules], np.int64),
+        score_below=np.array([np.nan if r.when.score_below is None else r.when.score_below for r in rules]),
+        on_list=np.array([lists[r.when.on_list] for r in rules], np.int64),
+        event=np.array([-1 if r.when.event is None else EVENT[r.when.event] for r in rules], np.int64),
+        min_steps=np.array([max(1, round(r.min_weeks / weeks)) for r in rules], np.int64),
+        relatives=np.array([r.relatives for r in rules], bool),
+    )
+
+
+def _params(scenario: Scenario, society: "Society") -> Params:
+    people = society.people
+    sc = scenario
+    weeks = sc.run.step_days / 7.0
+    rates, sur, scoring, sanctions = sc.behaviour, sc.surveillance, sc.scoring, sc.sanctions
+    responses, traits = sc.responses, sc.population.traits
+    n = society.n
+
+    # Cameras are spread over the real population, urban areas taking urban_camera_share.
+    urban_share = float(people["urban"].mean()) if n else 0.0
+    density_urban = sur.cameras * sur.urban_camera_share / max(urban_share * sur.real_population, 1.0)
+    density_rural = sur.cameras * (1 - sur.urban_camera_share) / max((1 - urban_share) * sur.real_population, 1.0)
+    density = np.array([density_rural, density_urban])
+    offline_coverage = (1 - np.exp(-density / sur.cameras_per_person_63)) * (1 - sur.face_recognition.miss_rate)
+    multiplier = sur.face_recognition.group_multiplier
+    false_match_weight = np.array([1.0, multiplier.female, multiplier.minority, multiplier.minority * multiplier.female])
+
+    law = people["law_abidance"].astype(np.float64)
+    rel = people["reliability"].astype(np.float64)
+    base = {
+        "missed_payment": rates.missed_payment_rate,
+        "loan_default": rates.loan_default_rate,
+        "minor_violation": rates.minor_violation_rate,
+        "judgment_default": rates.judgment_default_rate,
+        "crime": rates.crime_rate,
+        "critical_post": rates.posts_per_week,
+        "alcohol_purchase": rates.alcohol_purchases_per_week * traits.drinker_share,
+        "gaming_hours": rates.gaming_hours_per_week * traits.gamer_share,
+        "approved_purchase": rates.approved_purchases_per_week,
+        "volunteering": rates.volunteering_rate,
+        "blood_donation": rates.blood_donation_rate,
+    }
+    points, weights = scoring.points, scoring.weights
+    consumption_scored = weights.consumption > 0
+    comply = responses.compliance.strength
+    association = scoring.association
+
+    rules = sanctions.rules
+    exit_bar = np.full(len(MEASURES), np.nan)
+    for rule in rules:
+        if rule.exit_score_above is not None:
+            exit_bar[MEASURE[rule.measure]] = np.fmax(exit_bar[MEASURE[rule.measure]], rule.exit_score_above)
+    reward_bar = np.full(len(REWARDS), np.nan)
+    for reward in sc.rewards.rules:
+        reward_bar[REWARD[reward.reward]] = np.fmin(reward_bar[REWARD[reward.reward]], reward.score_at_least)
+    bars = [r.score_at_least for r in sc.rewards.rules]
+
+    def steps(w: float) -> int:
+        return max(1, round(w / weeks))
+
+    baseline_share = min(max((scoring.baseline - 350.0) / 600.0, 1e-6), 1 - 1e-6)
+    chilling, distancing = responses.chilling, responses.distancing
+    speech_penalised = weights.political > 0 and points.critical_post < 0
+    costs = association.weight > 0 or (association.contact_penalty > 0 and weights.social > 0)
+    weekly_drop = np.array([
+        distancing.strength * (distancing.family_factor if name == "family" else 1.0)
+        for name in society.network.LAYERS
+    ])
+    offline_row = np.full(len(EVENT_KINDS), -1, np.int64)
+    for row, kind in enumerate(OFFLINE_KINDS):
+        offline_row[EVENT[kind]] = row
+    return Params(
+        n=n,
+        base_rate=_floats([base[k] * weeks for k in EVENT_KINDS]),
+        unreliability_norm=_normaliser(1 - rel),
+        lawlessness_norm=_normaliser(1 - law),
+        crime_norm=_normaliser((1 - law) ** 2),
+        online_norm=_normaliser(people["online_activity"]),
+        drinking_norm=_normaliser(people["drinking"]),
+        gaming_norm=_normaliser(people["gaming"]),
+        sociability_norm=_normaliser(people["sociability"]),
+        income_norm=_normaliser(people["income"]),
+        shock_probability=min(rates.income_shock_rate * weeks, 1.0),
+        shock_steps=steps(rates.income_shock_weeks),
+        shock_factor=rates.income_shock_factor,
+        job_ban_income_factor=sanctions.effects.job_ban_income_factor,
+        blacklist_income_factor=sanctions.effects.blacklist_income_factor,
+        penalised_cut=comply * (consumption_scored and points.alcohol_purchase < 0),
+        gaming_cut=comply * (consumption_scored and points.gaming_hours < 0),
+        approved_boost=comply * (consumption_scored and points.approved_purchase > 0),
+        deterrence=responses.deterrence.strength,
+        throttle_online_factor=sanctions.effects.throttle_online_factor,
+        chilling_strength=chilling.strength,
+        flight_rate=rates.flight_attempts_per_week * weeks,
+        rail_rate=rates.rail_attempts_per_week * weeks,
+        banned_attempt_factor=rates.banned_attempt_factor,
+        offline_coverage=_floats(offline_coverage),
+        linkage_rate=sur.linkage_error_rate,
+        false_match_weight=_floats(false_match_weight),
+        offline_kinds=np.array([EVENT[k] for k in OFFLINE_KINDS], np.int64),
+        offline_row=offline_row,
+        decay=0.5 ** (weeks / scoring.half_life_weeks),
+        points=_floats([getattr(points, k) for k in EVENT_KINDS]),
+        kind_weight=_floats([getattr(weights, EVENT_DIMENSION[k]) for k in EVENT_KINDS]),
+        gaming_kind=EVENT["gaming_hours"],
+        free_hours=scoring.gaming_free_hours * weeks,
+        logit_baseline=float(np.log(baseline_share / (1 - baseline_share))),
+        spread=scoring.spread,
+        association_weight=association.weight,
+        association_threshold=association.threshold,
+        social_penalty=weights.social * association.contact_penalty,
+        mandatory=sc.participation.mode == "mandatory",
+        opt_in_probability=min(sc.participation.opt_in_rate * weeks, 1.0),
+        benefit_sensitivity=sc.participation.benefit_sensitivity,
+        reward_floor=min(bars) if bars else scoring.baseline,
+        court_enabled=sanctions.court_list.enabled,
+        fulfil_probability=min(sanctions.court_list.fulfil_rate * weeks, 1.0),
+        court_term_steps=steps(sanctions.court_list.term_weeks),
+        rule_score_ceiling=max([r.when.score_below or 0.0 for r in rules], default=0.0),
+        rule_event_kinds=np.array([k in {r.when.event for r in rules} for k in EVENT_KINDS]),
+        rule_on_list=any(r.when.on_list is not None for r in rules),
+        exit_bar=_floats(exit_bar),
+        reward_bar=_floats(reward_bar),
+        appeal_probability=min(sanctions.appeals.rate * weeks, 1.0),
+        appeal_success=sanctions.appeals.success_rate,
+        layer_weight=_floats([getattr(sc.network, name).weight for name in society.network.LAYERS]),
+        watched=chilling.surveillance_weight * sur.online_coverage * speech_penalised,
+        neighbourhood_weight=chilling.neighbourhood_weight,
+        adapt=1.0 - np.exp(-weeks / chilling.memory_weeks),
+        distancing=bool(costs and distancing.strength > 0),
+        drop_probability=_floats(1.0 - (1.0 - weekly_drop) ** weeks),
+        n_occupations=len(OCCUPATIONS),
+    )

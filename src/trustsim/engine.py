@@ -2,12 +2,21 @@
 
 Stages, once per step (default one week), each writing only its own group of ``state.State``:
 
-1. behaviour     (stages/behaviour.py)     the true events of the step
-2. surveillance  (stages/surveillance.py)  what the system observes, with each event's cause
-3. scoring       (stages/scoring.py)       sub-scores, the score, friends and family, participation
+1. behaviour     (stages/behaviour.py)     income shocks and the expected events of each person
+2. surveillance  (stages/surveillance.py)  events seen, misfiled and falsely matched, with causes
+3. scoring       (stages/scoring.py)       the record, the score, friends and family, participation
 4. sanctions     (stages/sanctions.py)     lists, rules, appeals, denied tickets, rewards
 5. responses     (stages/responses.py)     chilling and distancing
 6. metrics       (metrics.py)              the audit metrics, overall and per group
+
+They run as three passes over people, so that a step's events are never stored:
+
+- ``searches``: surveillance.count draws what links people across the population (sightings per
+  face-search cell, misfiled events per kind);
+- ``people``: kernels/person_pass.py runs stages 1-4 for each household and adds each person to
+  the metrics' cell sums;
+- ``network``: stages/responses.py walks the contact network once for chilling, distancing and
+  the contacts' term of the next score.
 
 Use ``simulate`` to run a scenario; ``run_steps`` to step through one and look at the state
 between steps; ``estimate_bytes`` to know, before allocating anything, how much memory a run will
@@ -24,27 +33,23 @@ import numpy as np
 import pandas as pd
 import psutil
 
+from . import rng
 from .context import Context
 from .errors import UserError
+from .kernels.person_pass import person_pass
 from .metrics import Recorder
 from .result import Result
 from .scenario.schema import Scenario
 from .society import build_society
 from .society import estimate_bytes as society_bytes
 from .stages import behaviour, responses, sanctions, scoring, surveillance
-from .state import MEASURE, State
+from .state import BLACKLIST, COURT_LIST, LOW_FLAG, MEASURE, MEMBER_FLAG, State
 
-STAGES = {
-    "behaviour": behaviour.step,
-    "surveillance": surveillance.step,
-    "scoring": scoring.step,
-    "sanctions": sanctions.step,
-    "responses": responses.step,
-}
+PASSES = ("searches", "people", "network", "metrics")
 
-# Per-step temporaries alive at once in a stage (event-rate rows, draws, metric weights): set
-# from the measured peak of benchmarks/bench_model.py (567 B/person in all at 1e7), with margin.
-TEMPORARY_BYTES_PER_PERSON = 240
+# Per-step temporaries (per-thread sums, keys) are per cell, not per person; what remains is the
+# per-person context (dissent decile) and allocator slack, set from benchmarks/bench_model.py.
+TEMPORARY_BYTES_PER_PERSON = 8
 
 
 def _mean_degree(scenario: Scenario) -> float:
@@ -73,19 +78,20 @@ def check_memory(scenario: Scenario, source: str = "scenario") -> None:
         )
 
 
-def initial_state(ctx: Context) -> State:
+def initial_state(ctx: Context, recorder: Recorder) -> State:
     society = ctx.society
-    net = society.network
-    state = State.initial(society.n, net.indices.shape[0], society.firms["owner"].shape[0], net.degree())
+    state = State.initial(society.n, society.network.indices.shape[0], society.firms["owner"].shape[0], ctx.n_cells)
     baseline = ctx.scenario.scoring.baseline
     state.scoring.score[:] = baseline
-    state.scoring.individual[:] = baseline
-    state.scoring.member[:] = ctx.scenario.participation.mode == "mandatory"
+    if ctx.params.mandatory:
+        state.scoring.member[:] = True
+        state.sanctions.flags[:] = MEMBER_FLAG | (LOW_FLAG if baseline < ctx.params.association_threshold else 0)
+    responses.start(ctx, state, recorder.network_sums)
     return state
 
 
 class Timings(dict):
-    """Seconds spent per part of a run (society, each stage, metrics), for benchmarks/."""
+    """Seconds spent per part of a run (society, each pass, metrics), for benchmarks/."""
 
     def timed(self, name: str, work, *args):
         start = time.perf_counter()
@@ -98,16 +104,40 @@ def _untimed(name: str, work, *args):
     return work(*args)
 
 
-def run_steps(scenario: Scenario, seed: int = 0, timings: Timings | None = None) -> Iterator[tuple[int, Context, State]]:
-    """Build the society, then yield (step, context, state) after each step's stages have run."""
+def step(ctx: Context, state: State, recorder: Recorder, t: int, call=_untimed) -> None:
+    """Run step t's stages on state, adding its metrics to the recorder's sums."""
+    seed = ctx.seed
+    behaviour_keys = rng.keys(seed, behaviour.STREAMS, t)
+    surveillance_keys = rng.keys(seed, surveillance.STREAMS, t)
+    cover = surveillance.coverage(ctx, t)
+    recorder.clear()
+    call("searches", surveillance.count, ctx, state, t, behaviour_keys, surveillance_keys, cover)
+    owners, owner_until = sanctions.list_firms(ctx, state, t, surveillance.firm_observations(ctx, t))
+    call(
+        "people", person_pass, ctx.params, ctx.rules, ctx.people, state.behaviour, state.scoring, state.sanctions,
+        state.responses.perceived_risk, behaviour_keys, surveillance_keys,
+        rng.keys(seed, scoring.STREAMS, t), rng.keys(seed, sanctions.STREAMS, t), cover,
+        surveillance.false_match_rate(ctx, state), state.surveillance.misfiled, owners, owner_until, t,
+        ctx.chunks, ctx.max_household, recorder.group_offset, recorder.person_sums, recorder.histograms,
+    )
+    call("network", responses.step, ctx, state, t, recorder.network_sums)
+
+
+def _run(scenario: Scenario, seed: int, timings: Timings | None) -> Iterator[tuple[int, Context, State, Recorder]]:
     call = timings.timed if timings is not None else _untimed
     check_memory(scenario)
     society = call("society", build_society, scenario, seed)
     ctx = Context.build(scenario, society, seed)
-    state = initial_state(ctx)
+    recorder = Recorder(ctx)
+    state = initial_state(ctx, recorder)
     for t in range(scenario.run.steps):
-        for name, stage in STAGES.items():
-            call(name, stage, ctx, state, t)
+        step(ctx, state, recorder, t, call)
+        yield t, ctx, state, recorder
+
+
+def run_steps(scenario: Scenario, seed: int = 0, timings: Timings | None = None) -> Iterator[tuple[int, Context, State]]:
+    """Build the society, then yield (step, context, state) after each step's stages have run."""
+    for t, ctx, state, _ in _run(scenario, seed, timings):
         yield t, ctx, state
 
 
@@ -115,11 +145,9 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings:
     """Run a scenario and return its audit metrics (and a person-level snapshot if asked for)."""
     call = timings.timed if timings is not None else _untimed
     started = dt.datetime.now(dt.timezone.utc)
-    recorder = None
     with _progress(progress, scenario.run.steps, scenario.name) as advance:
-        for t, ctx, state in run_steps(scenario, seed, timings):
-            recorder = recorder or Recorder(ctx)
-            call("metrics", recorder.record, t, state)
+        for t, ctx, state, recorder in _run(scenario, seed, timings):
+            call("metrics", recorder.record, t)
             advance()
     return Result(
         scenario=scenario,
@@ -136,9 +164,9 @@ def snapshot(ctx: Context, state: State) -> pd.DataFrame:
     people = ctx.society.people
     frame = pd.DataFrame({name: values for name, values in people.items()})
     frame["score"] = state.scoring.score
-    frame["individual_score"] = state.scoring.individual
+    frame["individual_score"] = ctx.to_score(state.scoring.raw)
     frame["member"] = state.scoring.member
-    frame["lists"] = state.sanctions.lists
+    frame["lists"] = state.sanctions.lists & (COURT_LIST | BLACKLIST)
     frame["perceived_risk"] = state.responses.perceived_risk
     for measure, i in MEASURE.items():
         frame[f"cause.{measure}"] = state.sanctions.cause[i]

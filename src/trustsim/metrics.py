@@ -1,31 +1,58 @@
 """The audit metrics of docs/model.md, per step, for the whole population and per group.
 
-Use ``Recorder`` once per run: ``record(t, state)`` after each step, ``frame()`` at the end for the
-long table (step, date, metric, group, value). Groups are ``all`` and ``dimension=value`` for the
-dimensions region, urban, occupation, minority and dissent_decile.
+Use ``Recorder`` once per run: the passes add each person's quantities to its per-cell sums (and
+score histograms), ``record(t)`` turns a step's sums into metrics, ``frame()`` gives the long table
+(step, date, metric, group, value). Groups are ``all`` and ``dimension=value`` for the dimensions
+region, urban, occupation, minority and dissent_decile.
 
 Every metric is a ratio of two sums (or a quantile), so it is computed from per-cell sums: each
-person falls in one cell of region x urban x occupation x minority x dissent decile, one
-``bincount`` per quantity gives the cell sums, and each group's sum adds up its cells. Quantiles
-and the Gini index come from 1-point score histograms per group. Counts of people and events are
-scaled to the real population by population.represents / population.people.
+person falls in one cell of region x urban x occupation x minority x dissent decile, the passes add
+into the cell's row, and each group's sum adds up its cells. Sums are integers (scores and
+dissent in fixed point), so they are exact whatever the thread count. Quantiles and the Gini index
+come from 1-point score histograms per group. Counts of people and events are scaled to the real
+population by population.represents / population.people.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+import numba
 import numpy as np
 import pandas as pd
 
-from .context import Context
-from .kernels.graph import active_degree
+from .context import N_DECILES, Context, metric_cell
 from .scenario.schema import MEASURES
-from .stages.behaviour import expressed_dissent
-from .state import CAUSE, CAUSES, EVENT, MEASURE, NOT_APPLIED, State
+from .state import CAUSES
 
 SCORE_BINS = 601  # one bin per score point, 350..950
+SCORE_SCALE = 256.0  # fixed point of score sums
+DISSENT_SCALE = float(2**20)  # fixed point of dissent sums
 WRONGFUL_CAUSES = CAUSES[1:]
+DIMENSIONS = ("region", "urban", "occupation", "minority", "dissent_decile")
+
+# Columns of the per-cell sums the person pass fills.
+PERSON_SUMS = (
+    "member", "score", "listed", "entries", "exits", *(f"under.{m}" for m in MEASURES),
+    "flight_denials", "rail_denials", "sanctioned", "wrongful", *(f"wrongful.{c}" for c in WRONGFUL_CAUSES),
+    "through_contacts", "crimes", "detected_crimes", "rewarded",
+)
+# Columns of the per-cell sums the network pass fills.
+NETWORK_SUMS = ("expressed", "degree", "isolated")
+PERSON = {name: i for i, name in enumerate(PERSON_SUMS)}
+NETWORK = {name: i for i, name in enumerate(NETWORK_SUMS)}
+
+
+@numba.njit(cache=True, inline="always")
+def add_score(hist, group_offset, people, i, score):
+    """Count person i's score in the histogram of each of their groups."""
+    b = min(max(int(round(score - 350.0)), 0), SCORE_BINS - 1)
+    hist[0, b] += 1
+    hist[group_offset[0] + people.region[i], b] += 1
+    hist[group_offset[1] + people.urban[i], b] += 1
+    hist[group_offset[2] + people.occupation[i], b] += 1
+    hist[group_offset[3] + people.minority[i], b] += 1
+    hist[group_offset[4] + people.decile[i], b] += 1
 
 
 class Recorder:
@@ -33,144 +60,118 @@ class Recorder:
         self.ctx = ctx
         people = ctx.society.people
         soc = ctx.society
-        dims = {
-            "region": (people["region"], list(soc.region_names)),
-            "urban": (people["urban"], ["0", "1"]),
-            "occupation": (people["occupation"], list(soc.occupation_names)),
-            "minority": (people["minority"], ["0", "1"]),
-            "dissent_decile": (ctx.dissent_decile - 1, [str(d) for d in range(1, 11)]),
+        labels_of = {
+            "region": list(soc.region_names),
+            "urban": ["0", "1"],
+            "occupation": list(soc.occupation_names),
+            "minority": ["0", "1"],
+            "dissent_decile": [str(d) for d in range(1, N_DECILES + 1)],
         }
-        # One cell per combination; a group is a set of cells.
-        cell = np.zeros(soc.n, np.int64)
-        sizes = []
-        for ids, labels in dims.values():
-            cell = cell * len(labels) + ids.astype(np.int64)
-            sizes.append(len(labels))
-        self.cell = cell
+        sizes = [len(labels_of[d]) for d in DIMENSIONS]
         self.n_cells = int(np.prod(sizes))
-        cell_ids = np.arange(self.n_cells)
-        self.labels = ["all"]
-        group_of_cell = [np.zeros(self.n_cells, np.int64)]
-        self.group_dimension = ["all"]
-        # Each person's group within a dimension (0-based, compact); "all" has one group.
-        self.person_group = {"all": np.zeros(soc.n, np.uint8)}
-        stride = self.n_cells
-        offset = 1
-        for (name, (ids, labels)), size in zip(dims.items(), sizes):
-            stride //= size
-            group_of_cell.append((cell_ids // stride) % size + offset)
-            self.labels += [f"{name}={label}" for label in labels]
-            self.group_dimension += [name] * size
-            self.person_group[name] = ids.astype(np.uint8)
-            offset += size
-        self.n_groups = offset
-        # Each dimension's group index per cell, with the slice of group indices it fills.
-        self.group_of_cell = [(g, int(g.min()), int(g.max()) + 1) for g in group_of_cell]
+        # Each cell's value in each dimension, in the order metric_cell nests them.
+        values = np.unravel_index(np.arange(self.n_cells), sizes)
+        self.labels = ["all"] + [f"{d}={label}" for d in DIMENSIONS for label in labels_of[d]]
+        self.n_groups = len(self.labels)
+        self.group_offset = np.cumsum([1] + sizes[:-1]).astype(np.int64)
+        membership = np.zeros((self.n_cells, self.n_groups))
+        membership[:, 0] = 1
+        for offset, value in zip(self.group_offset, values):
+            membership[np.arange(self.n_cells), offset + value] = 1
+        self.membership = membership
+        minority_cell = values[DIMENSIONS.index("minority")] == 1
+        self.minority_membership = membership * minority_cell[:, None]
+        self.majority_membership = membership * ~minority_cell[:, None]
+        self.top_dissent_membership = membership * (values[DIMENSIONS.index("dissent_decile")] == N_DECILES - 1)[:, None]
+
+        cell = metric_cell(
+            people["region"].astype(np.int64), people["urban"], people["occupation"], people["minority"],
+            ctx.people.decile, len(soc.occupation_names),
+        )
+        self.population = self.membership.T @ np.bincount(cell, minlength=self.n_cells)
+        self.minority_population = self.minority_membership.T @ np.bincount(cell, minlength=self.n_cells)
+        self.majority_population = self.majority_membership.T @ np.bincount(cell, minlength=self.n_cells)
+        latent = np.rint(people["dissent"].astype(np.float64) * DISSENT_SCALE)
+        self.latent_dissent = self.membership.T @ np.bincount(cell, weights=latent, minlength=self.n_cells)
+        degree = np.bincount(cell, weights=soc.network.degree(), minlength=self.n_cells)
+        self.degree_at_start = self.top_dissent_membership.T @ degree
+
+        threads = numba.get_num_threads()
+        self.person_sums = np.zeros((threads, self.n_cells, len(PERSON_SUMS)), np.int64)
+        self.network_sums = np.zeros((threads, self.n_cells, len(NETWORK_SUMS)), np.int64)
+        self.histograms = np.zeros((threads, self.n_groups, SCORE_BINS), np.int64)
         self.scale = ctx.scenario.population.represents / soc.n
         self.steps_per_year = 365.25 / ctx.scenario.run.step_days
-        self.top_dissent = ctx.dissent_decile == 10
-        self.minority = people["minority"] == 1
         self.rows: list[tuple[int, str, np.ndarray]] = []
 
-    # Sums per group (index 0 is "all", then each dimension's groups).
-    def sums(self, values: np.ndarray) -> np.ndarray:
-        per_cell = np.bincount(self.cell, weights=values.astype(np.float64, copy=False), minlength=self.n_cells)
-        return np.concatenate(
-            [np.bincount(g, weights=per_cell, minlength=hi)[lo:hi] for g, lo, hi in self.group_of_cell]
-        )
+    def clear(self) -> None:
+        """Zero the sums before a step's passes add to them."""
+        self.person_sums[:] = 0
+        self.network_sums[:] = 0
+        self.histograms[:] = 0
 
     def _add(self, t: int, metric: str, values: np.ndarray) -> None:
         self.rows.append((t, metric, values))
 
-    def _ratio(self, t: int, metric: str, numerator: np.ndarray, denominator: np.ndarray) -> None:
-        num, den = self.sums(numerator), self.sums(denominator)
-        self._add(t, metric, np.divide(num, den, out=np.full(self.n_groups, np.nan), where=den > 0))
+    @staticmethod
+    def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+        return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
-    def _score_distribution(self, t: int, score: np.ndarray, member: np.ndarray) -> None:
-        bins = np.clip(np.rint(score - 350.0), 0, SCORE_BINS - 1).astype(np.int64)
-        quantiles = {"score_p10": 0.1, "score_p50": 0.5, "score_p90": 0.9}
-        out = {name: np.full(self.n_groups, np.nan) for name in [*quantiles, "score_gini"]}
-        values = np.arange(SCORE_BINS) + 350.0
-        for name, groups in self.person_group.items():
-            first = self.group_dimension.index(name)
-            size = self.group_dimension.count(name)
-            hist = np.bincount(
-                groups[member].astype(np.int64) * SCORE_BINS + bins[member], minlength=size * SCORE_BINS
-            ).reshape(size, SCORE_BINS)
-            counts = hist.sum(axis=1)
-            cdf = np.cumsum(hist, axis=1)
-            for qname, q in quantiles.items():
-                idx = (cdf >= (q * counts)[:, None]).argmax(axis=1)
-                out[qname][first:first + size] = np.where(counts > 0, values[idx], np.nan)
-            mass = np.cumsum(hist * values, axis=1)
-            total = mass[:, -1]
-            lorenz = np.divide(mass, total[:, None], out=np.zeros_like(mass), where=total[:, None] > 0)
-            previous = np.hstack([np.zeros((size, 1)), lorenz[:, :-1]])
-            share = np.divide(hist, counts[:, None], out=np.zeros_like(mass), where=counts[:, None] > 0)
-            gini = 1.0 - (share * (previous + lorenz)).sum(axis=1)
-            out["score_gini"][first:first + size] = np.where(counts > 0, gini, np.nan)
-        for name, values_by_group in out.items():
-            self._add(t, name, values_by_group)
+    def record(self, t: int) -> None:
+        """Turn this step's sums into metric rows."""
+        cells = self.person_sums.sum(axis=0).astype(np.float64)
+        g = self.membership.T @ cells
+        col = {name: g[:, i] for name, i in PERSON.items()}
+        network = self.membership.T @ self.network_sums.sum(axis=0).astype(np.float64)
+        pop = self.population
+        add, ratio = self._add, self._divide
 
-    def record(self, t: int, state: State) -> None:
-        ctx = self.ctx
-        n = ctx.society.n
-        ones = np.ones(n)
-        sc, s = state.scoring, state.sanctions
-        member = sc.member
-
-        self._ratio(t, "score_mean", np.where(member, sc.score, 0.0), member)
-        self._score_distribution(t, sc.score, member)
-
-        listed = s.lists != 0
-        self._ratio(t, "blacklist_share", listed, ones)
-        self._add(t, "blacklist_count", self.sums(listed) * self.scale)
-        self._add(t, "blacklist_entries", self.sums(s.list_entries) * self.scale)
-        self._add(t, "blacklist_exits", self.sums(s.list_exits) * self.scale)
-        under = s.cause != NOT_APPLIED
+        add(t, "score_mean", ratio(col["score"] / SCORE_SCALE, col["member"]))
+        self._score_distribution(t, self.histograms.sum(axis=0))
+        add(t, "blacklist_share", ratio(col["listed"], pop))
+        add(t, "blacklist_count", col["listed"] * self.scale)
+        add(t, "blacklist_entries", col["entries"] * self.scale)
+        add(t, "blacklist_exits", col["exits"] * self.scale)
         for measure in MEASURES:
-            self._ratio(t, f"sanctioned_share.{measure}", under[MEASURE[measure]], ones)
-        self._add(t, "flight_denials", self.sums(s.flight_denials) * self.scale)
-        self._add(t, "rail_denials", self.sums(s.rail_denials) * self.scale)
-
-        sanctioned = s.sanctioned()
-        self._ratio(t, "sanctioned_any_share", sanctioned, ones)
-        causes = np.vstack([s.cause, s.court_cause[None, :]])
-        has_true = (causes == CAUSE["true"]).any(axis=0)
-        first_error = np.where(causes == CAUSE["true"], NOT_APPLIED, causes).min(axis=0)
-        wrongful = sanctioned & ~has_true
-        self._ratio(t, "wrongful_sanction_share", wrongful, sanctioned)
+            add(t, f"sanctioned_share.{measure}", ratio(col[f"under.{measure}"], pop))
+        add(t, "flight_denials", col["flight_denials"] * self.scale)
+        add(t, "rail_denials", col["rail_denials"] * self.scale)
+        add(t, "sanctioned_any_share", ratio(col["sanctioned"], pop))
+        add(t, "wrongful_sanction_share", ratio(col["wrongful"], col["sanctioned"]))
         for cause in WRONGFUL_CAUSES:
-            self._ratio(t, f"wrongful_by_cause.{cause}", wrongful & (first_error == CAUSE[cause]), sanctioned)
+            add(t, f"wrongful_by_cause.{cause}", ratio(col[f"wrongful.{cause}"], col["sanctioned"]))
+        add(t, "association_only_penalty_share", ratio(col["through_contacts"], col["member"]))
 
-        threshold = ctx.scenario.scoring.association.threshold
-        through_contacts = member & (sc.score < threshold) & (sc.individual >= threshold)
-        self._ratio(t, "association_only_penalty_share", through_contacts, member)
+        sanctioned = cells[:, PERSON["sanctioned"]]
+        minority_rate = ratio(self.minority_membership.T @ sanctioned, self.minority_population)
+        majority_rate = ratio(self.majority_membership.T @ sanctioned, self.majority_population)
+        add(t, "disparate_impact_ratio", ratio(minority_rate, majority_rate))
 
-        minority_rate = self._rate(sanctioned & self.minority, self.minority)
-        majority_rate = self._rate(sanctioned & ~self.minority, ~self.minority)
-        self._add(t, "disparate_impact_ratio", np.divide(
-            minority_rate, majority_rate, out=np.full(self.n_groups, np.nan), where=majority_rate > 0
-        ))
+        add(t, "expressed_dissent_ratio", ratio(network[:, NETWORK["expressed"]], self.latent_dissent))
+        top_degree = self.top_dissent_membership.T @ self.network_sums.sum(axis=0)[:, NETWORK["degree"]].astype(np.float64)
+        add(t, "dissident_degree_ratio", ratio(top_degree, self.degree_at_start))
+        add(t, "isolated_share", ratio(network[:, NETWORK["isolated"]], pop))
 
-        self._ratio(t, "expressed_dissent_ratio", expressed_dissent(ctx, state), ctx.society.people["dissent"])
-        net = ctx.society.network
-        degree = active_degree(net.indptr, state.responses.edge_active)
-        self._ratio(
-            t, "dissident_degree_ratio",
-            np.where(self.top_dissent, degree, 0), np.where(self.top_dissent, state.responses.degree_at_start, 0),
-        )
-        self._ratio(t, "isolated_share", degree == 0, ones)
+        add(t, "crime_rate", ratio(col["crimes"] * (1000.0 * self.steps_per_year), pop))
+        add(t, "detected_crime_share", ratio(col["detected_crimes"], col["crimes"]))
+        add(t, "reward_share", ratio(col["rewarded"], pop))
+        add(t, "opt_in_share", ratio(col["member"], pop))
 
-        crimes = state.behaviour.events[EVENT["crime"]]
-        self._ratio(t, "crime_rate", crimes * (1000.0 * self.steps_per_year), ones)
-        self._ratio(t, "detected_crime_share", state.surveillance.observed[0, EVENT["crime"]], crimes)
-        self._ratio(t, "reward_share", s.rewards != 0, ones)
-        self._ratio(t, "opt_in_share", member, ones)
-
-    def _rate(self, hits: np.ndarray, population: np.ndarray) -> np.ndarray:
-        num, den = self.sums(hits), self.sums(population)
-        return np.divide(num, den, out=np.full(self.n_groups, np.nan), where=den > 0)
+    def _score_distribution(self, t: int, hist: np.ndarray) -> None:
+        quantiles = {"score_p10": 0.1, "score_p50": 0.5, "score_p90": 0.9}
+        values = np.arange(SCORE_BINS) + 350.0
+        counts = hist.sum(axis=1)
+        cdf = np.cumsum(hist, axis=1)
+        for name, q in quantiles.items():
+            idx = (cdf >= (q * counts)[:, None]).argmax(axis=1)
+            self._add(t, name, np.where(counts > 0, values[idx], np.nan))
+        mass = np.cumsum(hist * values, axis=1)
+        total = mass[:, -1]
+        lorenz = np.divide(mass, total[:, None], out=np.zeros_like(mass), where=total[:, None] > 0)
+        previous = np.hstack([np.zeros((hist.shape[0], 1)), lorenz[:, :-1]])
+        share = np.divide(hist, counts[:, None], out=np.zeros_like(mass), where=counts[:, None] > 0)
+        gini = 1.0 - (share * (previous + lorenz)).sum(axis=1)
+        self._add(t, "score_gini", np.where(counts > 0, gini, np.nan))
 
     def frame(self) -> pd.DataFrame:
         run = self.ctx.scenario.run

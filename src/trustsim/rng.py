@@ -88,7 +88,7 @@ def unit_jit(k, i):
 @numba.njit(cache=True, inline="always")
 def poisson_inverse(u, lam):
     """Poisson draw from one uniform by inversion of the CDF (exact; fast for the small rates used)."""
-    if lam <= 0.0:
+    if u < 1.0 - lam:  # then u < exp(-lam) too: the usual zero, without an exp
         return 0
     p = np.exp(-lam)
     cdf = p
@@ -115,13 +115,6 @@ def poisson(seed: int, stream: str, step: int, lam: np.ndarray, index: np.ndarra
     lam = np.ascontiguousarray(lam, dtype=np.float64)
     idx = np.arange(lam.shape[0], dtype=np.uint64) if index is None else np.asarray(index, dtype=np.uint64)
     return _poisson_many(key(seed, stream, step), idx, lam)
-
-
-def bernoulli(seed: int, stream: str, step: int, p: np.ndarray, index: np.ndarray | None = None) -> np.ndarray:
-    """Boolean draws with probabilities p, one per index (default 0..len(p)-1)."""
-    p = np.asarray(p)
-    idx = np.arange(p.shape[0], dtype=np.uint64) if index is None else index
-    return uniform(seed, stream, step, idx) < p
 
 
 @numba.njit(cache=True, inline="always")
@@ -157,41 +150,6 @@ def binomial(seed: int, stream: str, step: int, n: np.ndarray, p: np.ndarray | f
     return _binomial_many(key(seed, stream, step), n, p)
 
 
-def _row_keys(seed: int, streams: list[str], step: int) -> np.ndarray:
+def keys(seed: int, streams: tuple[str, ...], step: int) -> np.ndarray:
+    """The keys of several streams for one step, as a uint64 array for the Numba passes."""
     return np.array([key(seed, stream, step) for stream in streams], dtype=np.uint64)
-
-
-@numba.njit(cache=True, parallel=True)
-def _poisson_rows(keys, means):
-    rows, n = means.shape
-    out = np.empty((rows, n), np.uint16)
-    for i in numba.prange(n):
-        for r in range(rows):
-            out[r, i] = min(poisson_inverse(unit_jit(keys[r], i), means[r, i]), 65535)
-    return out
-
-
-@numba.njit(cache=True, parallel=True)
-def _binomial_rows(keys, counts, p):
-    rows, n = counts.shape
-    out = np.zeros((rows, n), np.uint16)
-    for i in numba.prange(n):
-        for r in range(rows):
-            if counts[r, i] > 0:
-                out[r, i] = binomial_inverse(unit_jit(keys[r], i), counts[r, i], p[r, i])
-    return out
-
-
-def poisson_rows(seed: int, streams: list[str], step: int, means: np.ndarray) -> np.ndarray:
-    """Poisson counts (uint16, capped) for a [row, person] array of means, one stream per row.
-
-    Row r draws exactly what ``poisson(seed, streams[r], step, means[r])`` would: one fused pass
-    instead of one per row.
-    """
-    return _poisson_rows(_row_keys(seed, streams, step), means)
-
-
-def binomial_rows(seed: int, streams: list[str], step: int, counts: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Binomial thinning of a [row, person] array of counts with probabilities p (same shape), one
-    stream per row; row r equals ``binomial(seed, streams[r], step, counts[r], p[r])``."""
-    return _binomial_rows(_row_keys(seed, streams, step), counts, p)

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from trustsim.engine import run_steps, simulate
+from trustsim.engine import simulate
 from trustsim.errors import UserError
 from trustsim.result import Result
 from trustsim.scenario.loading import load_scenario
@@ -215,21 +215,6 @@ class ModelSeries:
     def scaled(self, factors: dict[str, float]) -> "ModelSeries":
         per_step = {k: v * factors.get(k, 1.0) for k, v in self.per_step.items()}
         return ModelSeries(self.start, self.step_days, per_step)
-
-
-def series_from_run(scenario: Scenario, seed: int) -> ModelSeries:
-    """Run a scenario (no metrics recorder) and keep the per-step counts the fit needs."""
-    scale = scenario.population.represents / scenario.population.people
-    names = ("entries", "exits", "count", "flights", "rail")
-    rows = {name: np.zeros(scenario.run.steps) for name in names}
-    for t, _, state in run_steps(scenario, seed):
-        s = state.sanctions
-        rows["entries"][t] = np.count_nonzero(s.list_entries)
-        rows["exits"][t] = np.count_nonzero(s.list_exits)
-        rows["count"][t] = np.count_nonzero(s.lists)
-        rows["flights"][t] = s.flight_denials.sum(dtype=np.int64)
-        rows["rail"][t] = s.rail_denials.sum(dtype=np.int64)
-    return ModelSeries(scenario.run.start, scenario.run.step_days, {k: v * scale for k, v in rows.items()})
 
 
 def series_from_result(result: Result) -> ModelSeries:
@@ -414,7 +399,7 @@ def _evaluate(window: Scenario, values: dict[str, Any], seed: int) -> tuple[floa
     """Loss of one trial: a run at these listing values, attempt rates profiled."""
     reference = {p.key: PROFILE_REFERENCE for p in PARAMETERS if p.how == "profiled"}
     scenario = with_values(window, {**values, **reference})
-    rates, series = _profile(series_from_run(scenario, seed), scenario)
+    rates, series = _profile(series_from_result(simulate(scenario, seed)), scenario)
     model = [series.value(t) for t in PUBLISHED]
     return loss(model, PUBLISHED, resolution(scenario)), {**values, **rates}
 

@@ -1,98 +1,109 @@
-"""Stage 2, behaviour: the true events of a step.
+"""Stage 2, behaviour: how often each person does each thing this step.
 
-Writes only ``state.behaviour``. Each event count is a Poisson draw whose mean is the scenario's
-base rate (per week, times the step length) scaled by a latent trait normalised to mean 1, so the
-population's mean rate is the base rate. Sanctions act back through lost income (more missed
-payments, fewer trips), throttled internet (fewer posts) and travel bans (fewer attempts);
-responses act through chilling (expressed dissent), compliance (fewer penalised purchases) and
-deterrence (less crime where detection is likely).
+Writes only ``state.behaviour`` (income shocks). Each event count is Poisson with a mean equal to
+the scenario's base rate (per week, times the step length) scaled by a latent trait normalised to
+mean 1, so the population's mean rate is the base rate. Sanctions act back through lost income
+(more missed payments, fewer trips), throttled internet (fewer posts) and travel bans (fewer
+attempts); responses act through chilling (expressed dissent), compliance (fewer penalised
+purchases) and deterrence (less crime where detection is likely).
+
+The counts themselves are drawn by the surveillance stage, split by what happens to each event
+(seen and filed right, misfiled, unseen): Poisson thinning makes the parts independent Poisson
+draws, so a step's events never need to be stored. These functions give the means, per person,
+inside the Numba passes (kernels/person_pass.py).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import numba
 
-from .. import rng
-from ..context import Context
-from ..state import EVENT, MEASURE, NOT_APPLIED, BLACKLIST, State
+from ..rng import poisson_inverse, unit_jit
+from ..state import BLACKLIST, EVENT, MEASURE, NOT_APPLIED
+
+STREAMS = ("behaviour.income_shock", "behaviour.flight_attempts", "behaviour.rail_attempts")
+SHOCK, FLIGHT, RAIL = range(3)
+
+_MISSED, _DEFAULT, _MINOR = EVENT["missed_payment"], EVENT["loan_default"], EVENT["minor_violation"]
+_JUDGMENT, _CRIME, _POST = EVENT["judgment_default"], EVENT["crime"], EVENT["critical_post"]
+_ALCOHOL, _GAMING, _APPROVED = EVENT["alcohol_purchase"], EVENT["gaming_hours"], EVENT["approved_purchase"]
+_VOLUNTEER, _BLOOD = EVENT["volunteering"], EVENT["blood_donation"]
+_THROTTLE, _FLIGHT_BAN, _RAIL_BAN = MEASURE["internet_throttle"], MEASURE["flight_ban"], MEASURE["rail_ban"]
+_JOB_BAN, _ID_BLOCK = MEASURE["job_ban"], MEASURE["id_block"]
 
 
-def _under(state: State, measure: str) -> np.ndarray:
-    return state.sanctions.cause[MEASURE[measure]] != NOT_APPLIED
+@numba.njit(cache=True, inline="always")
+def shock_end(p, keys, shock_until, i, t):
+    """The step person i's income shock ends, after this step's draw of a new one."""
+    if unit_jit(keys[SHOCK], i) < p.shock_probability:
+        return t + p.shock_steps
+    return shock_until
 
 
-def income_kept(ctx: Context, state: State, t: int) -> np.ndarray:
-    """Share of normal income a person has this step: shocks, job bans and shaming cut it."""
-    behaviour = ctx.scenario.behaviour
-    effects = ctx.scenario.sanctions.effects
-    kept = _factor(state.behaviour.shock_until > t, behaviour.income_shock_factor)
-    kept *= _factor(_under(state, "job_ban"), effects.job_ban_income_factor)
-    kept *= _factor((state.sanctions.lists & BLACKLIST) != 0, effects.blacklist_income_factor)
+@numba.njit(cache=True, inline="always")
+def _under(cause, measure, i):
+    return cause[measure, i] != NOT_APPLIED
+
+
+@numba.njit(cache=True, inline="always")
+def income_kept(p, s, i, shock_ends, t):
+    """Share of normal income person i has this step: shocks, job bans and shaming cut it."""
+    kept = 1.0
+    if shock_ends > t:
+        kept *= p.shock_factor
+    if _under(s.cause, _JOB_BAN, i):
+        kept *= p.job_ban_income_factor
+    if s.lists[i] & BLACKLIST:
+        kept *= p.blacklist_income_factor
     return kept
 
 
-def _factor(where: np.ndarray, factor: float) -> np.ndarray:
-    """float32 array: factor where the condition holds, 1 elsewhere."""
-    return np.where(where, np.float32(factor), np.float32(1.0))
-
-
-def expressed_dissent(ctx: Context, state: State) -> np.ndarray:
+@numba.njit(cache=True, inline="always")
+def expressed_dissent(p, dissent, risk):
     """Chilling: expressed dissent = latent dissent x (1 - strength x perceived risk)."""
-    strength = ctx.scenario.responses.chilling.strength
-    return ctx.society.people["dissent"] * (1.0 - strength * state.responses.perceived_risk)
+    return dissent * (1.0 - p.chilling_strength * risk)
 
 
-def step(ctx: Context, state: State, t: int) -> None:
-    sc = ctx.scenario
-    rates = sc.behaviour
-    dt = ctx.weeks_per_step
-    seed = ctx.seed
-    out = state.behaviour
-    n = ctx.society.n
+@numba.njit(cache=True, inline="always")
+def event_means(p, people, s, i, member, risk, kept, means):
+    """Fill means[kind] with person i's expected events this step, given their membership, perceived
+    risk and the income they keep."""
+    stress = 1.0 / kept
+    cause = s.cause
+    unreliability = (1.0 - people.reliability[i]) * p.unreliability_norm
+    lawlessness = 1.0 - people.law_abidance[i]
+    deterrence = 1.0 - p.deterrence * p.offline_coverage[people.urban[i]]
+    online = p.throttle_online_factor if (_under(cause, _THROTTLE, i) or _under(cause, _ID_BLOCK, i)) else 1.0
+    speech = expressed_dissent(p, people.dissent[i], risk)
+    rate = p.base_rate
+    # Compliance moves only people who are scored: they have something at stake.
+    means[_MISSED] = rate[_MISSED] * unreliability * stress
+    means[_DEFAULT] = rate[_DEFAULT] * unreliability * stress
+    means[_MINOR] = rate[_MINOR] * lawlessness * p.lawlessness_norm * deterrence
+    means[_JUDGMENT] = rate[_JUDGMENT] * unreliability * lawlessness * p.lawlessness_norm * stress
+    means[_CRIME] = rate[_CRIME] * lawlessness * lawlessness * p.crime_norm * deterrence
+    means[_POST] = rate[_POST] * people.online_activity[i] * p.online_norm * online * speech
+    means[_ALCOHOL] = rate[_ALCOHOL] * people.drinking[i] * p.drinking_norm * (1.0 - p.penalised_cut * member)
+    means[_GAMING] = rate[_GAMING] * people.gaming[i] * p.gaming_norm * (1.0 - p.gaming_cut * member)
+    means[_APPROVED] = rate[_APPROVED] * (1.0 + p.approved_boost * member)
+    means[_VOLUNTEER] = rate[_VOLUNTEER] * people.sociability[i] * p.sociability_norm
+    means[_BLOOD] = rate[_BLOOD]
 
-    shocked = rng.bernoulli(seed, "behaviour.income_shock", t, np.full(n, rates.income_shock_rate * dt))
-    out.shock_until[shocked] = t + max(1, round(rates.income_shock_weeks / dt))
-    stress = 1.0 / income_kept(ctx, state, t)
 
-    # Compliance and deterrence only move people who are scored and have something at stake.
-    member = state.scoring.member
-    points = sc.scoring.points
-    weights = sc.scoring.weights
-    consumption_scored = weights.consumption > 0
-    comply = sc.responses.compliance.strength
-    penalised_cut = _factor(member, 1.0 - comply * (consumption_scored and points.alcohol_purchase < 0))
-    gaming_cut = _factor(member, 1.0 - comply * (consumption_scored and points.gaming_hours < 0))
-    approved_boost = _factor(member, 1.0 + comply * (consumption_scored and points.approved_purchase > 0))
-    deterrence = 1.0 - sc.responses.deterrence.strength * ctx.offline_coverage
+@numba.njit(cache=True, inline="always")
+def travel_means(p, people, s, i, kept):
+    """Expected flight and rail ticket attempts this step; bans in force at its start deter them."""
+    travel = people.income[i] * p.income_norm * kept
+    cause = s.cause
+    flight = p.flight_rate * travel
+    if _under(cause, _FLIGHT_BAN, i) or _under(cause, _ID_BLOCK, i):
+        flight *= p.banned_attempt_factor
+    rail = p.rail_rate * travel
+    if _under(cause, _RAIL_BAN, i):
+        rail *= p.banned_attempt_factor
+    return flight, rail
 
-    throttled = _under(state, "internet_throttle") | _under(state, "id_block")
-    online = _factor(throttled, sc.sanctions.effects.throttle_online_factor)
-    traits = sc.population.traits
-    means = {
-        "missed_payment": rates.missed_payment_rate * ctx.unreliability_scale * stress,
-        "loan_default": rates.loan_default_rate * ctx.unreliability_scale * stress,
-        "minor_violation": rates.minor_violation_rate * ctx.lawlessness_scale * deterrence,
-        "judgment_default": rates.judgment_default_rate * ctx.unreliability_scale * ctx.lawlessness_scale * stress,
-        "crime": rates.crime_rate * ctx.crime_scale * deterrence,
-        "critical_post": rates.posts_per_week * ctx.online_scale * online * expressed_dissent(ctx, state),
-        "alcohol_purchase": rates.alcohol_purchases_per_week * traits.drinker_share * ctx.drinking_scale * penalised_cut,
-        "gaming_hours": rates.gaming_hours_per_week * traits.gamer_share * ctx.gaming_scale * gaming_cut,
-        "approved_purchase": rates.approved_purchases_per_week * approved_boost,
-        "volunteering": rates.volunteering_rate * ctx.sociability_scale,
-        "blood_donation": rates.blood_donation_rate,
-    }
-    rows = np.empty((len(EVENT), n), np.float32)
-    for kind, mean in means.items():
-        np.multiply(mean, dt, out=rows[EVENT[kind]])
-    out.events[:] = rng.poisson_rows(seed, [f"behaviour.{kind}" for kind in EVENT], t, rows)
 
-    travel = ctx.income_scale / stress
-    banned = rates.banned_attempt_factor
-    flight_banned = _under(state, "flight_ban") | _under(state, "id_block")
-    flight_mean = rates.flight_attempts_per_week * dt * travel * _factor(flight_banned, banned)
-    rail_mean = rates.rail_attempts_per_week * dt * travel * _factor(_under(state, "rail_ban"), banned)
-    out.flight_attempts[:] = rng.poisson(seed, "behaviour.flight_attempts", t, flight_mean)
-    out.rail_attempts[:] = rng.poisson(seed, "behaviour.rail_attempts", t, rail_mean)
-
-    corruption = ctx.society.firms["corruption"].astype(np.float64)
-    out.firm_events[:] = rng.poisson(seed, "behaviour.firm_violation", t, rates.firm_violation_rate * dt * corruption)
+@numba.njit(cache=True, inline="always")
+def attempts(keys, stream, i, mean):
+    """Ticket attempts of person i on one stream (FLIGHT or RAIL), capped to a byte."""
+    return min(poisson_inverse(unit_jit(keys[stream], i), mean), 255)

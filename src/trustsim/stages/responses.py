@@ -1,53 +1,125 @@
-"""Stage 6, responses: how people adapt to being watched and scored.
+"""Stage 6, responses: how people adapt to being watched and scored, in one pass over the network.
 
-Writes only ``state.responses``. Per step:
+Writes only ``state.responses``, and the contacts' term of the next step's score
+(``state.scoring.social``), which is read from the same edges. Per person, over their active ties:
 
 - Chilling: perceived risk moves toward a target with time scale memory_weeks. The target is
   surveillance_weight x online coverage (only where critical posts cost points) plus
   neighbourhood_weight x the share of one's active contacts under any sanction, capped at 1.
   The behaviour stage turns it into expressed dissent = dissent x (1 - strength x risk).
 - Distancing: where association costs points (a pull weight or a contact penalty), a member drops
-  each tie to a contact under the threshold with probability strength per week (family ties at
-  family_factor of that). A dropped tie is gone in both directions for the rest of the run.
+  each tie to a member under the threshold with probability strength per week (family ties at
+  family_factor of that). A dropped tie is gone in both directions for the rest of the run: the
+  decision for the pair {a, b} uses two draws keyed by the pair, one per side, so both directions
+  reach it without looking at each other.
+- Friends and family, for the next step's score: a x (weighted mean score of the active member
+  contacts that remain) - social weight x penalty x (how many of them are under the threshold).
+  Contacts on a layer of weight 0 do not count.
 
-Compliance and deterrence change event rates directly and live in the behaviour stage.
+Compliance and deterrence change event rates directly and live in the behaviour stage. The pass
+also adds the network metrics (expressed dissent, active degree, isolation) to their cell sums.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from .. import rng
-from ..context import Context
-from ..kernels.graph import drop_ties, flagged_contact_share
-from ..state import State
+from ..context import Context, metric_cell_jit
+from ..metrics import DISSENT_SCALE, NETWORK
+from ..rng import unit_jit
+from ..state import LOW_FLAG, MEMBER_FLAG, SANCTIONED_FLAG, State
+from .behaviour import expressed_dissent
+
+STREAMS = ("responses.distancing",)
+_EXPRESSED, _DEGREE, _ISOLATED = NETWORK["expressed"], NETWORK["degree"], NETWORK["isolated"]
 
 
-def step(ctx: Context, state: State, t: int) -> None:
-    sc = ctx.scenario
+@numba.njit(cache=True, inline="always")
+def _drops(p, key, i, j, flags_i, flags_j, layer, n):
+    """Whether the tie {i, j} is dropped this step (the same answer from both ends)."""
+    i_may = (flags_i & MEMBER_FLAG) and (flags_j & LOW_FLAG)
+    j_may = (flags_j & MEMBER_FLAG) and (flags_i & LOW_FLAG)
+    if not (i_may or j_may):
+        return False
+    # Side 0 is the lower index, side 1 the higher, whichever end asks.
+    pair = np.uint64(min(i, j)) * np.uint64(n) + np.uint64(max(i, j))
+    prob = p.drop_probability[layer]
+    i_side = np.uint64(0) if i < j else np.uint64(1)
+    i_drops = i_may and unit_jit(key, pair * np.uint64(2) + i_side) < prob
+    j_drops = j_may and unit_jit(key, pair * np.uint64(2) + (np.uint64(1) - i_side)) < prob
+    return i_drops or j_drops
+
+
+@numba.njit(cache=True, _nrt=False)  # no reference counting: see kernels/person_pass.py
+def _network_chunk(p, people, sc, s, r, indptr, indices, edge_layer, key, respond, lo, hi, acc):
+    flags = s.flags
+    score = sc.score
+    social = sc.social
+    active = r.edge_active
+    risk = r.perceived_risk
+    n = indptr.shape[0] - 1
+    distancing = respond and p.distancing
+    for i in range(lo, hi):
+        before = 0
+        flagged = 0
+        degree = 0
+        low = 0
+        weight_sum = 0.0
+        score_sum = 0.0
+        flags_i = flags[i]
+        for e in range(indptr[i], indptr[i + 1]):
+            if not active[e]:
+                continue
+            j = np.int64(indices[e])
+            flags_j = flags[j]
+            before += 1
+            if flags_j & SANCTIONED_FLAG:
+                flagged += 1
+            if distancing and _drops(p, key, i, j, flags_i, flags_j, edge_layer[e], n):
+                active[e] = False
+                continue
+            degree += 1
+            w = p.layer_weight[edge_layer[e]]
+            if flags_j & MEMBER_FLAG and w > 0:
+                weight_sum += w
+                score_sum += w * score[j]
+                if flags_j & LOW_FLAG:
+                    low += 1
+        if weight_sum > 0:
+            social[i] = p.association_weight * score_sum / weight_sum - p.social_penalty * low
+        else:
+            social[i] = np.nan
+        if not respond:
+            continue
+        target = min(p.watched + p.neighbourhood_weight * (flagged / before if before else 0.0), 1.0)
+        risk[i] += np.float32(p.adapt * (target - risk[i]))
+        cell = metric_cell_jit(people.region[i], people.urban[i], people.occupation[i], people.minority[i],
+                               people.decile[i], p.n_occupations)
+        acc[cell, _EXPRESSED] += np.int64(round(expressed_dissent(p, people.dissent[i], risk[i]) * DISSENT_SCALE))
+        acc[cell, _DEGREE] += degree
+        if degree == 0:
+            acc[cell, _ISOLATED] += 1
+
+
+@numba.njit(cache=True, parallel=True)
+def network_pass(p, people, sc, s, r, indptr, indices, edge_layer, key, respond, chunks, sums):
+    """The social term of the next score for everyone; with respond, chilling and distancing too."""
+    for c in numba.prange(chunks.shape[0] - 1):
+        _network_chunk(p, people, sc, s, r, indptr, indices, edge_layer, key, respond, chunks[c], chunks[c + 1],
+                       sums[numba.get_thread_id()])
+
+
+def step(ctx: Context, state: State, t: int, sums: np.ndarray) -> None:
+    """Chilling and distancing for step t, and the contacts' term of step t + 1's score."""
     net = ctx.society.network
-    r = state.responses
-    chilling = sc.responses.chilling
+    network_pass(ctx.params, ctx.people, state.scoring, state.sanctions, state.responses, net.indptr, net.indices, net.edge_layer,
+                 rng.key(ctx.seed, STREAMS[0], t), True, ctx.chunks, sums)
 
-    speech_penalised = sc.scoring.weights.political > 0 and sc.scoring.points.critical_post < 0
-    watched = chilling.surveillance_weight * sc.surveillance.online_coverage * speech_penalised
-    sanctioned_around = flagged_contact_share(net.indptr, net.indices, r.edge_active, state.sanctions.sanctioned())
-    target = np.minimum(watched + chilling.neighbourhood_weight * sanctioned_around, 1.0)
-    adapt = 1.0 - np.exp(-ctx.weeks_per_step / chilling.memory_weeks)
-    r.perceived_risk += (adapt * (target - r.perceived_risk)).astype(np.float32)
 
-    association = sc.scoring.association
-    distancing = sc.responses.distancing
-    costs = association.weight > 0 or (association.contact_penalty > 0 and sc.scoring.weights.social > 0)
-    if not costs or distancing.strength == 0:
-        return
-    member = state.scoring.member
-    low = member & (state.scoring.score < association.threshold)
-    weekly = np.array(
-        [distancing.strength * (distancing.family_factor if name == "family" else 1.0) for name in net.LAYERS]
-    )
-    per_step = 1.0 - (1.0 - weekly) ** ctx.weeks_per_step
-    drop_ties(
-        net.indptr, net.indices, net.edge_layer, r.edge_active, low, member,
-        per_step, rng.key(ctx.seed, "responses.distancing", t),
-    )
+def start(ctx: Context, state: State, sums: np.ndarray) -> None:
+    """The contacts' term of the first step's score, from everyone's starting score."""
+    net = ctx.society.network
+    network_pass(ctx.params, ctx.people, state.scoring, state.sanctions, state.responses, net.indptr, net.indices, net.edge_layer,
+                 np.uint64(0), False, ctx.chunks, sums)

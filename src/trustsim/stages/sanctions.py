@@ -1,20 +1,22 @@
 """Stage 5, sanctions and rewards: the lists, the rules, appeals, denied tickets and rewards.
 
-Writes only ``state.sanctions``. Per step, in this order:
+Writes only ``state.sanctions``. Per step, in this order, one household at a time (relatives share
+a household, so a household is the unit that rules with ``relatives`` act on):
 
 1. Court list of dishonest judgment debtors: a member with an observed unfulfilled judgment is
    listed; a listed debtor leaves by paying (fulfil rate) or when the fixed term ends.
 2. Rules, in scenario order: where a rule's condition holds for a member, its measure applies for
    at least min_weeks (extended while the condition keeps holding); with ``relatives`` the
    person's household gets it too. Each application records its cause: true, or the first of
-   false_match, linkage_error, association without which the condition would not have held.
+   false_match, linkage_error, association without which the condition would not have held. A
+   measure that holds again for a truer reason is re-attributed to it.
 3. Firms with observed corruption are listed for the blacklist term and their owners barred from
    management (a job ban) while the firm is listed.
 4. A measure lifts once its minimum duration is over, no rule holds any more, and the score is
    back above the rule's exit bar if it has one.
 5. Appeals: a sanctioned or listed person appeals at the appeal rate; an appeal against an
-   erroneous entry succeeds with the success rate and lifts every erroneously caused entry and measure (the
-   scoring stage then strikes the error points off the record).
+   erroneous entry succeeds with the success rate and lifts every erroneously caused entry and
+   measure (the scoring stage then strikes the error points off the record).
 6. Denied tickets: every flight attempt under a flight ban or ID block, and every rail attempt
    under a rail ban, is denied and counted.
 7. Rewards: members at or above a reward's bar get it this step.
@@ -22,186 +24,230 @@ Writes only ``state.sanctions``. Per step, in this order:
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
 
-from .. import rng
-from ..context import Context
-from ..scenario.schema import Condition
+from ..context import ON_BLACKLIST, ON_COURT_LIST, Context
+from ..rng import unit_jit
 from ..state import (
-    BLACKLIST, CAUSE, COURT_LIST, EVENT, MEASURE, N_MEASURES, NOT_APPLIED, REWARD, State,
+    BLACKLIST, CAUSE, CLEARED, COURT_LIST, EVENT, LIST_ENTRY, LIST_EXIT, LOW_FLAG, MEASURE, MEMBER_FLAG,
+    N_MEASURES, NOT_APPLIED, SANCTIONED_FLAG, State,
 )
-from .scoring import counterfactual_scores
+from . import behaviour
+from .scoring import score_cause
 
+STREAMS = ("sanctions.fulfil", "sanctions.appeal", "sanctions.appeal_granted")
+FULFIL, APPEAL, GRANTED = range(3)
 TRUE = np.uint8(CAUSE["true"])
-FALSE_MATCH = np.uint8(CAUSE["false_match"])
-LINKAGE = np.uint8(CAUSE["linkage_error"])
 ASSOCIATION = np.uint8(CAUSE["association"])
+_JUDGMENT = EVENT["judgment_default"]
+_BLACKLIST, _JOB_BAN = MEASURE["blacklist"], MEASURE["job_ban"]
+_FLIGHT_BAN, _RAIL_BAN, _ID_BLOCK = MEASURE["flight_ban"], MEASURE["rail_ban"], MEASURE["id_block"]
 
 
 def _steps(ctx: Context, weeks: float) -> int:
     return max(1, round(weeks / ctx.weeks_per_step))
 
 
-def _event_cause(observed: np.ndarray) -> np.ndarray:
-    """Cause of an observed event given its [cause, person] counts: true wins over errors."""
-    return np.where(observed[0] > 0, TRUE, np.where(observed[1] > 0, FALSE_MATCH, LINKAGE)).astype(np.uint8)
-
-
-class _Evaluator:
-    """Evaluates rule conditions for this step, with the cause of each holding."""
-
-    def __init__(self, ctx: Context, state: State):
-        self.ctx = ctx
-        self.state = state
-        self._counterfactual = None
-
-    def score_below(self, bar: float) -> tuple[np.ndarray, np.ndarray]:
-        if self._counterfactual is None:
-            self._counterfactual = counterfactual_scores(self.ctx, self.state)
-        without_false_match, true_with_association, true_alone = self._counterfactual
-        cause = np.where(
-            true_alone < bar, TRUE,
-            np.where(without_false_match >= bar, FALSE_MATCH,
-                     np.where(true_with_association >= bar, LINKAGE, ASSOCIATION)),
-        ).astype(np.uint8)
-        return self.state.scoring.score < bar, cause
-
-    def on_list(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        s = self.state.sanctions
-        if name == "court_list":
-            return s.court_since >= 0, s.court_cause
-        blacklist = s.cause[MEASURE["blacklist"]]
-        return blacklist != NOT_APPLIED, blacklist
-
-    def event(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
-        observed = self.state.surveillance.observed[:, EVENT[kind]]
-        return observed.any(axis=0), _event_cause(observed)
-
-    def __call__(self, condition: Condition) -> tuple[np.ndarray, np.ndarray]:
-        parts = []
-        if condition.score_below is not None:
-            parts.append(self.score_below(condition.score_below))
-        if condition.on_list is not None:
-            parts.append(self.on_list(condition.on_list))
-        if condition.event is not None:
-            parts.append(self.event(condition.event))
-        holds = np.logical_and.reduce([h for h, _ in parts])
-        # All parts true: a true cause. Otherwise the first erroneous cause in attribution order.
-        erroneous = np.stack([np.where(c == TRUE, NOT_APPLIED, c) for _, c in parts]).min(axis=0)
-        return holds, np.where(erroneous == NOT_APPLIED, TRUE, erroneous).astype(np.uint8)
-
-
-def _apply(state: State, measure: int, who: np.ndarray, cause: np.ndarray, until: int | np.ndarray) -> None:
+def list_firms(ctx: Context, state: State, t: int, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """List firms with observed corruption; return the owners barred this step (sorted) and until when."""
     s = state.sanctions
-    # Few people are hit in a step: work on their indices, not on whole arrays.
-    idx = np.flatnonzero(who)
-    until_idx = until[idx] if isinstance(until, np.ndarray) else until
-    s.until[measure, idx] = np.maximum(s.until[measure, idx], until_idx)
-    # A measure that holds again for a truer reason is re-attributed to it.
-    s.cause[measure, idx] = np.minimum(s.cause[measure, idx], cause[idx])
-
-
-def step(ctx: Context, state: State, t: int) -> None:
-    sc = ctx.scenario.sanctions
-    s = state.sanctions
-    member = state.scoring.member
-    n = ctx.society.n
-    was_listed = s.lists != 0
-
-    _court_list(ctx, state, t)
-
-    evaluate = _Evaluator(ctx, state)
-    holds_any = np.zeros((N_MEASURES, n), bool)
-    exit_bar = np.full(N_MEASURES, np.nan)
-    household = ctx.society.people["household"]
-    for rule in sc.rules:
-        m = MEASURE[rule.measure]
-        holds, cause = evaluate(rule.when)
-        holds &= member
-        _apply(state, m, holds, cause, t + _steps(ctx, rule.min_weeks))
-        holds_any[m] |= holds
-        if rule.relatives:
-            hit = np.zeros(int(household.max()) + 1, bool)
-            hit[household[holds]] = True
-            relatives = hit[household] & ~holds
-            _apply(state, m, relatives, np.full(n, ASSOCIATION), t + _steps(ctx, rule.min_weeks))
-            holds_any[m] |= relatives
-        if rule.exit_score_above is not None:
-            exit_bar[m] = np.fmax(exit_bar[m], rule.exit_score_above)
-
-    if sc.firm_listing:
-        newly = state.surveillance.firm_observed > 0
-        s.firm_listed_until[newly] = t + _steps(ctx, sc.blacklist_term_weeks)
-        listed_firms = s.firm_listed_until > t
-        owners = ctx.society.firms["owner"][listed_firms]
-        barred = np.zeros(n, bool)
-        barred[owners] = True
-        until = np.zeros(n, np.int32)
-        until[owners] = s.firm_listed_until[listed_firms]
-        _apply(state, MEASURE["job_ban"], barred, np.full(n, TRUE), until)
-        holds_any[MEASURE["job_ban"]] |= barred
+    if ctx.scenario.sanctions.firm_listing:
+        s.firm_listed_until[observed > 0] = t + _steps(ctx, ctx.scenario.sanctions.blacklist_term_weeks)
+    listed = s.firm_listed_until > t
+    owners = ctx.society.firms["owner"][listed].astype(np.int64)
+    until = s.firm_listed_until[listed]
     s.firm_listed_until[s.firm_listed_until <= t] = -1
+    order = np.argsort(owners, kind="stable")
+    return owners[order], until[order]
 
-    score = state.scoring.score
+
+@numba.njit(cache=True, inline="always")
+def _erroneous_first(cause, worst):
+    """Fold one part's cause into the first erroneous cause found so far (NOT_APPLIED: none)."""
+    return worst if cause == TRUE else min(worst, cause)
+
+
+@numba.njit(cache=True, inline="always")
+def _condition(p, rules, sc, s, r, i, event_cause, individual):
+    """Whether rule r's condition holds for person i, and its cause."""
+    holds = True
+    first_error = NOT_APPLIED
+    bar = rules.score_below[r]
+    if not math.isnan(bar):
+        holds &= sc.score[i] < bar
+        if holds:
+            first_error = _erroneous_first(score_cause(p, sc, i, individual, bar), first_error)
+    if rules.on_list[r] == ON_COURT_LIST:
+        holds &= s.court_since[i] >= 0
+        first_error = _erroneous_first(s.court_cause[i], first_error)
+    elif rules.on_list[r] == ON_BLACKLIST:
+        holds &= s.cause[_BLACKLIST, i] != NOT_APPLIED
+        first_error = _erroneous_first(s.cause[_BLACKLIST, i], first_error)
+    kind = rules.event[r]
+    if kind >= 0:
+        holds &= event_cause[kind] != NOT_APPLIED
+        first_error = _erroneous_first(event_cause[kind], first_error)
+    return holds, (TRUE if first_error == NOT_APPLIED else first_error)
+
+
+@numba.njit(cache=True, inline="always")
+def _may_hold(p, sc, s, i, event_cause):
+    """False when no rule's condition can hold for person i this step (most people, most steps)."""
+    if sc.score[i] < p.rule_score_ceiling:
+        return True
+    if p.rule_on_list and (s.court_since[i] >= 0 or s.cause[_BLACKLIST, i] != NOT_APPLIED):
+        return True
+    for kind in range(event_cause.shape[0]):
+        if p.rule_event_kinds[kind] and event_cause[kind] != NOT_APPLIED:
+            return True
+    return False
+
+
+@numba.njit(cache=True, inline="always")
+def _applied(s, i):
+    """Bitmask of the measures person i is under."""
+    mask = 0
     for m in range(N_MEASURES):
-        lift = (s.cause[m] != NOT_APPLIED) & (s.until[m] <= t) & ~holds_any[m]
-        if not np.isnan(exit_bar[m]):
-            lift &= score >= exit_bar[m]
-        s.cause[m, lift] = NOT_APPLIED
-        s.until[m, lift] = -1
-
-    _appeals(ctx, state, t)
-
-    s.lists[:] = np.where(s.court_since >= 0, COURT_LIST, 0) | np.where(
-        s.cause[MEASURE["blacklist"]] != NOT_APPLIED, BLACKLIST, 0
-    )
-    listed = s.lists != 0
-    s.list_entries[:] = listed & ~was_listed
-    s.list_exits[:] = was_listed & ~listed
-
-    under = s.cause != NOT_APPLIED
-    flight_banned = under[MEASURE["flight_ban"]] | under[MEASURE["id_block"]]
-    s.flight_denials[:] = np.where(flight_banned, state.behaviour.flight_attempts, 0)
-    s.rail_denials[:] = np.where(under[MEASURE["rail_ban"]], state.behaviour.rail_attempts, 0)
-
-    s.rewards[:] = 0
-    for rule in ctx.scenario.rewards.rules:
-        earned = member & (score >= rule.score_at_least)
-        s.rewards[earned] |= np.uint8(1 << REWARD[rule.reward])
+        if s.cause[m, i] != NOT_APPLIED:
+            mask |= 1 << m
+    return mask
 
 
-def _court_list(ctx: Context, state: State, t: int) -> None:
-    court = ctx.scenario.sanctions.court_list
-    s = state.sanctions
-    if not court.enabled:
-        return
-    listed_before = s.court_since >= 0
-    fulfilled = rng.bernoulli(ctx.seed, "sanctions.fulfil", t, np.full(ctx.society.n, court.fulfil_rate * ctx.weeks_per_step))
-    expired = listed_before & (t - s.court_since >= _steps(ctx, court.term_weeks))
-    leave = listed_before & (fulfilled | expired)
-    s.court_since[leave] = -1
-    s.court_cause[leave] = NOT_APPLIED
-
-    observed = state.surveillance.observed[:, EVENT["judgment_default"]]
-    new = state.scoring.member & observed.any(axis=0) & (s.court_since < 0)
-    s.court_since[new] = t
-    s.court_cause[new] = _event_cause(observed)[new]
+@numba.njit(cache=True, inline="always")
+def _apply(s, measure, i, cause, until):
+    s.until[measure, i] = max(s.until[measure, i], until)
+    s.cause[measure, i] = min(s.cause[measure, i], cause)
 
 
-def _appeals(ctx: Context, state: State, t: int) -> None:
-    appeals = ctx.scenario.sanctions.appeals
-    s = state.sanctions
-    n = ctx.society.n
-    erroneous = (s.court_cause != TRUE) & (s.court_cause != NOT_APPLIED)
-    erroneous |= ((s.cause != TRUE) & (s.cause != NOT_APPLIED)).any(axis=0)
-    appealing = s.sanctioned() & rng.bernoulli(ctx.seed, "sanctions.appeal", t, np.full(n, appeals.rate * ctx.weeks_per_step))
-    granted = appealing & erroneous & rng.bernoulli(ctx.seed, "sanctions.appeal_granted", t, np.full(n, appeals.success_rate))
-    s.cleared[:] = granted
-    if not granted.any():
-        return
-    court_wrong = granted & (s.court_cause != TRUE)
-    s.court_since[court_wrong] = -1
-    s.court_cause[court_wrong] = NOT_APPLIED
-    wrong = granted[None, :] & (s.cause != TRUE)
-    s.cause[wrong] = NOT_APPLIED
-    s.until[wrong] = -1
+@numba.njit(cache=True, inline="always")
+def _court_list(p, keys, sc, s, i, t, judgment_cause):
+    if s.court_since[i] >= 0:
+        fulfilled = unit_jit(keys[FULFIL], i) < p.fulfil_probability
+        if fulfilled or t - s.court_since[i] >= p.court_term_steps:
+            s.court_since[i] = -1
+            s.court_cause[i] = NOT_APPLIED
+    if sc.member[i] and judgment_cause != NOT_APPLIED and s.court_since[i] < 0:
+        s.court_since[i] = t
+        s.court_cause[i] = judgment_cause
+
+
+@numba.njit(cache=True, inline="always")
+def _appeal(p, keys, s, i):
+    """Appeals: True when person i's appeal against an erroneous entry is granted (and lifted)."""
+    sanctioned = s.court_since[i] >= 0
+    erroneous = s.court_cause[i] != TRUE and s.court_cause[i] != NOT_APPLIED
+    for m in range(N_MEASURES):
+        if s.cause[m, i] != NOT_APPLIED:
+            sanctioned = True
+            erroneous |= s.cause[m, i] != TRUE
+    if not (sanctioned and unit_jit(keys[APPEAL], i) < p.appeal_probability):
+        return False
+    if not (erroneous and unit_jit(keys[GRANTED], i) < p.appeal_success):
+        return False
+    if s.court_cause[i] != TRUE:
+        s.court_since[i] = -1
+        s.court_cause[i] = NOT_APPLIED
+    for m in range(N_MEASURES):
+        if s.cause[m, i] != TRUE:
+            s.cause[m, i] = NOT_APPLIED
+            s.until[m, i] = -1
+    return True
+
+
+@numba.njit(cache=True, inline="always")
+def household(p, rules, keys, behaviour_keys, sc, s, lo, hi, t, event_cause, individual, travel, held, owners, owner_until, at):
+    """Stages 1-7 for the household of people lo..hi-1; returns the next index into owners.
+
+    event_cause[j, kind]: cause of person lo + j's observed events (NOT_APPLIED: none);
+    individual[j]: their individual score; travel[j]: expected flight and rail attempts;
+    held: scratch of one measure bitmask per member; owners / owner_until: barred firm owners,
+    sorted, read from index at.
+    """
+    member = sc.member
+    score = sc.score
+    size = hi - lo
+    if p.court_enabled:
+        for j in range(size):
+            _court_list(p, keys, sc, s, lo + j, t, event_cause[j, _JUDGMENT])
+    held[:size] = 0
+
+    candidates = 0
+    for j in range(size):
+        if _may_hold(p, sc, s, lo + j, event_cause[j]):
+            candidates |= 1 << j
+    for r in range(rules.measure.shape[0] if candidates else 0):
+        m = rules.measure[r]
+        until = t + rules.min_steps[r]
+        hit_mask = 0
+        for j in range(size):
+            if not (candidates >> j) & 1:
+                continue
+            i = lo + j
+            holds, cause = _condition(p, rules, sc, s, r, i, event_cause[j], individual[j])
+            if holds and member[i]:
+                _apply(s, m, i, cause, until)
+                held[j] |= 1 << m
+                hit_mask |= 1 << j
+        if rules.relatives[r] and hit_mask:
+            for j in range(size):
+                if not (hit_mask >> j) & 1:
+                    _apply(s, m, lo + j, ASSOCIATION, until)
+                    held[j] |= 1 << m
+
+    for j in range(size):
+        i = lo + j
+        while at < owners.shape[0] and owners[at] < i:
+            at += 1
+        while at < owners.shape[0] and owners[at] == i:
+            _apply(s, _JOB_BAN, i, TRUE, owner_until[at])
+            held[j] |= 1 << _JOB_BAN
+            at += 1
+
+    for j in range(size):
+        i = lo + j
+        was_listed = (s.lists[i] & (COURT_LIST | BLACKLIST)) != 0
+        applied = _applied(s, i)
+        lists = np.uint8(0)
+        if applied or s.court_since[i] >= 0:
+            for m in range(N_MEASURES):
+                if not (applied >> m) & 1 or s.until[m, i] > t or (held[j] >> m) & 1:
+                    continue
+                if math.isnan(p.exit_bar[m]) or score[i] >= p.exit_bar[m]:
+                    s.cause[m, i] = NOT_APPLIED
+                    s.until[m, i] = -1
+            if _appeal(p, keys, s, i):
+                lists |= CLEARED
+            applied = _applied(s, i)
+            if s.court_since[i] >= 0:
+                lists |= COURT_LIST
+            if (applied >> _BLACKLIST) & 1:
+                lists |= BLACKLIST
+        listed = (lists & (COURT_LIST | BLACKLIST)) != 0
+        if listed and not was_listed:
+            lists |= LIST_ENTRY
+        if was_listed and not listed:
+            lists |= LIST_EXIT
+        s.lists[i] = lists
+
+        flight_banned = (applied >> _FLIGHT_BAN) & 1 or (applied >> _ID_BLOCK) & 1
+        rail_banned = (applied >> _RAIL_BAN) & 1
+        s.flight_denials[i] = behaviour.attempts(behaviour_keys, behaviour.FLIGHT, i, travel[j, 0]) if flight_banned else 0
+        s.rail_denials[i] = behaviour.attempts(behaviour_keys, behaviour.RAIL, i, travel[j, 1]) if rail_banned else 0
+
+        rewards = np.uint8(0)
+        flags = np.uint8(0)
+        if member[i]:
+            flags |= MEMBER_FLAG
+            if score[i] < p.association_threshold:
+                flags |= LOW_FLAG
+            for reward in range(p.reward_bar.shape[0]):
+                if score[i] >= p.reward_bar[reward]:
+                    rewards |= np.uint8(1 << reward)
+        if listed or applied:
+            flags |= SANCTIONED_FLAG
+        s.rewards[i] = rewards
+        s.flags[i] = flags
+    return at

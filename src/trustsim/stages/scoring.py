@@ -1,100 +1,108 @@
-"""Stage 4, scoring: decayed sub-scores, the 350..950 score, friends and family, participation.
+"""Stage 4, scoring: the decayed record, the 350..950 score, friends and family, participation.
 
-Writes only ``state.scoring``. Per step:
+Writes only ``state.scoring``. Per person and step (inside kernels/person_pass.py):
 
-1. Each dimension's sub-score decays by 0.5 ** (step / half-life) and gains the points of the
-   events observed this step (gaming hours beyond the free allowance only). The points owed to
-   false matches and to linkage errors are tracked beside them, so the audit can take them out.
-2. The individual score maps the weighted raw points onto 350..950 with a logistic curve centred
-   so that a clean record gets the baseline score.
+1. The record decays by 0.5 ** (step / half-life) and gains the weighted points of the events
+   observed this step (gaming hours beyond the free allowance only). All dimensions share the
+   half-life, so one weighted sum keeps the record; the points owed to false matches and to
+   linkage errors are tracked beside it, so the audit can take them out.
+2. The individual score maps the raw points onto 350..950 with a logistic curve centred so that a
+   clean record gets the baseline score.
 3. Friends and family: the published score is pulled toward the weighted mean of one's active
-   contacts' scores of the previous step, and each contact under the threshold costs points
-   (scaled by the social weight):
+   member contacts' scores of the previous step, and each of them under the threshold costs
+   points (scaled by the social weight):
    score = clip((1 - a) * individual + a * contacts_mean - social_weight * penalty * low, 350, 950).
+   The responses stage's pass over the network leaves a * contacts_mean - penalty * low in
+   ``social`` for this step.
 4. Participation: everyone is a member when mandatory; when voluntary, non-members opt in with a
-   weekly rate that rises with how far their expected score sits above the lowest reward bar.
+   weekly rate that rises with how far their individual score sits above the lowest reward bar.
 
-``counterfactual_scores`` gives what the score would be without false matches, without any
-recording errors, and without association: the sanctions stage uses it to attribute each
-sanction to its cause.
+``score_cause`` attributes a score under a bar to its cause: without false matches, without any
+recording error, and without association, in that order.
 """
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
 
-from .. import rng
-from ..context import Context
-from ..kernels.graph import contact_stats
-from ..kernels.scoring import accumulate_record
-from ..state import DIMENSION, EVENT, State
+from ..rng import unit_jit
+from ..state import CAUSE
 
-SOCIAL = DIMENSION["social"]
-GAMING = EVENT["gaming_hours"]
-
-
-def raw_points(ctx: Context, state: State) -> np.ndarray:
-    """Weighted raw points of the individual record (social dimension excluded: it acts directly)."""
-    weights = ctx.dimension_weights.astype(np.float32)
-    weights[SOCIAL] = 0.0
-    return np.tensordot(weights, state.scoring.subscores, axes=1) + state.scoring.corrections
+STREAMS = ("scoring.opt_in",)
+OPT_IN = 0
+_TRUE, _FALSE_MATCH = np.uint8(CAUSE["true"]), np.uint8(CAUSE["false_match"])
+_LINKAGE, _ASSOCIATION = np.uint8(CAUSE["linkage_error"]), np.uint8(CAUSE["association"])
 
 
-def counterfactual_scores(ctx: Context, state: State) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Scores (without false matches, without any recording error, and from true behaviour alone)."""
-    sc = state.scoring
-    raw = raw_points(ctx, state)
-    association = sc.score - sc.individual
-    without_false_match = ctx.to_score(raw - sc.error_points[0]) + association
-    true_raw = raw - sc.error_points[0] - sc.error_points[1]
-    true_alone = ctx.to_score(true_raw)
-    return without_false_match, true_alone + association, true_alone
+@numba.njit(cache=True, inline="always")
+def to_score(p, raw):
+    """Raw points onto 350..950: a clean record (raw 0) gets the baseline score."""
+    return 350.0 + 600.0 / (1.0 + math.exp(-(p.logit_baseline + raw / p.spread)))
 
 
-def step(ctx: Context, state: State, t: int) -> None:
-    sc = state.scoring
-    scoring = ctx.scenario.scoring
-
-    # Appeals granted last step strike the error points off the record.
-    cleared = state.sanctions.cleared
-    if cleared.any():
-        sc.corrections[cleared] += sc.error_points[0, cleared] + sc.error_points[1, cleared]
-        sc.error_points[:, cleared] = 0.0
-
-    accumulate_record(
-        state.surveillance.observed, ctx.points, ctx.event_dimension,
-        ctx.dimension_weights[ctx.event_dimension], GAMING,
-        ctx.scenario.scoring.gaming_free_hours * ctx.weeks_per_step, np.float32(ctx.decay),
-        sc.subscores, sc.error_points, sc.corrections,
-    )
-
-    sc.individual[:] = ctx.to_score(raw_points(ctx, state))
-
-    net = ctx.society.network
-    association = scoring.association
-    contacts_mean, low = contact_stats(
-        net.indptr, net.indices, net.edge_layer, state.responses.edge_active, ctx.layer_weights,
-        sc.score, sc.member, np.float32(association.threshold),
-    )
-    contacts_mean = np.where(np.isnan(contacts_mean), sc.individual, contacts_mean)
-    penalty = scoring.weights.social * association.contact_penalty
-    sc.low_contacts[:] = low
-    sc.subscores[SOCIAL] = -association.contact_penalty * low.astype(np.float32)
-    pulled = (1 - association.weight) * sc.individual + association.weight * contacts_mean - penalty * low
-    sc.score[:] = np.clip(pulled, 350.0, 950.0)
-
-    _participation(ctx, state, t)
+@numba.njit(cache=True, inline="always")
+def _counted(p, count, k):
+    """Events that earn points: gaming hours only beyond the free allowance."""
+    return max(count - p.free_hours, 0.0) if k == p.gaming_kind else count
 
 
-def _participation(ctx: Context, state: State, t: int) -> None:
-    sc = state.scoring
-    part = ctx.scenario.participation
-    if part.mode == "mandatory":
-        sc.member[:] = True
-        return
-    bars = [r.score_at_least for r in ctx.scenario.rewards.rules]
-    bar = min(bars) if bars else ctx.scenario.scoring.baseline
-    appeal = 1.0 / (1.0 + np.exp(-part.benefit_sensitivity * (sc.individual - bar) / 100.0))
-    joins = rng.bernoulli(ctx.seed, "scoring.opt_in", t, part.opt_in_rate * ctx.weeks_per_step * appeal)
-    sc.member |= joins
+@numba.njit(cache=True, inline="always")
+def record(p, scoring, i, right, false_match, linkage):
+    """Decay person i's record, then add this step's observed events ([kind] counts by cause)."""
+    raw = scoring.raw[i] * p.decay
+    false_match_points = scoring.error_points[0, i] * p.decay
+    linkage_points = scoring.error_points[1, i] * p.decay
+    for k in range(right.shape[0]):
+        if right[k] == 0 and false_match[k] == 0 and linkage[k] == 0:
+            continue
+        total = float(right[k] + false_match[k] + linkage[k])
+        counted = _counted(p, total, k)
+        weighted = p.kind_weight[k] * p.points[k]
+        raw += weighted * counted
+        false_match_points += weighted * (counted - _counted(p, total - false_match[k], k))
+        linkage_points += weighted * (_counted(p, float(right[k] + linkage[k]), k) - _counted(p, float(right[k]), k))
+    scoring.raw[i] = raw
+    scoring.error_points[0, i] = false_match_points
+    scoring.error_points[1, i] = linkage_points
 
+
+@numba.njit(cache=True, inline="always")
+def published(p, individual, social):
+    """The published score from the individual one and the contacts' term (NaN: no member contacts)."""
+    if math.isnan(social):
+        return individual
+    return min(max((1.0 - p.association_weight) * individual + social, 350.0), 950.0)
+
+
+@numba.njit(cache=True, inline="always")
+def score_cause(p, scoring, i, individual, bar):
+    """Cause of person i's score being under bar: true, or the first error without which it is not."""
+    raw = scoring.raw[i]
+    without_false_match = raw - scoring.error_points[0, i]
+    true_alone = to_score(p, without_false_match - scoring.error_points[1, i])
+    if true_alone < bar:
+        return _TRUE
+    association = scoring.score[i] - individual
+    if to_score(p, without_false_match) + association >= bar:
+        return _FALSE_MATCH
+    if true_alone + association >= bar:
+        return _LINKAGE
+    return _ASSOCIATION
+
+
+@numba.njit(cache=True, inline="always")
+def strike_errors(scoring, i):
+    """A granted appeal strikes the points owed to errors off person i's record."""
+    scoring.raw[i] -= scoring.error_points[0, i] + scoring.error_points[1, i]
+    scoring.error_points[0, i] = 0.0
+    scoring.error_points[1, i] = 0.0
+
+
+@numba.njit(cache=True, inline="always")
+def joins(p, keys, i, individual):
+    """Voluntary participation: whether a non-member opts in this step."""
+    appeal = 1.0 / (1.0 + math.exp(-p.benefit_sensitivity * (individual - p.reward_floor) / 100.0))
+    return unit_jit(keys[OPT_IN], i) < p.opt_in_probability * appeal

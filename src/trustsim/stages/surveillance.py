@@ -1,52 +1,58 @@
 """Stage 3, surveillance: what the system observes, and why.
 
-Writes only ``state.surveillance``. Every observed event carries its cause (index 0 of
-``observed``): 0 true (the right person, for an act they did), 1 false_match (a face search pinned
-someone else's act on them), 2 linkage_error (record linkage filed an observed event under the
-wrong person). Nothing here recognises a face or reads a text: each channel is a coverage
-probability and each error a rate, as in docs/model.md.
+Writes only ``state.surveillance`` (this step's face searches per cell and misfiled events per
+kind). Every observed event carries its cause: true (the right person, for an act they did),
+false_match (a face search pinned someone else's act on them) or linkage_error (record linkage
+filed someone's observed event under them). Nothing here recognises a face or reads a text: each
+channel is a coverage probability and each error a rate, as in docs/model.md.
 
 - Offline acts (minor violations, crimes) are seen with the person's camera coverage times
-  (1 - miss rate). Each sighting is a one-to-many face search; each search returns a false match
-  with the false-positive identification rate, pinned on a person of the same region and
-  urban/rural cell with probability proportional to their group multiplier. The rate grows with
-  the gallery searched (the region's real population) as (gallery / reference)^exponent.
-- Court judgments, finance, online posts, purchases and civic acts are seen at their coverages;
-  court coverage rolls out linearly from court_coverage_start over court_coverage_ramp_years.
-- Each observed true event is filed under a uniformly random other person with the linkage
-  error rate.
+  (1 - miss rate); other kinds at their channel's coverage. Court coverage rolls out linearly from
+  court_coverage_start over court_coverage_ramp_years.
+- Each seen event is misfiled with the linkage error rate. By Poisson thinning, a person's events
+  of a kind split into independent Poisson counts: seen and filed right (mean x coverage x
+  (1 - rate)), misfiled (mean x coverage x rate) and unseen. A misfiled event lands on a uniformly
+  random person, so each person receives misfiled events of a kind as Poisson with mean (misfiled
+  events of the kind this step) / people.
+- Each sighting of an offline act is a one-to-many face search; each returns a false match with
+  the false-positive identification rate, pinned on a person of the same region and urban/rural
+  cell with probability proportional to their group multiplier: Poisson per person with mean
+  searches x rate x weight / (cell's total weight). The rate grows with the gallery searched (the
+  region's real population) as (gallery / reference)^exponent.
+
+A step needs two passes: ``count`` draws what links people (sightings per cell, misfiled events
+per kind) and the person pass (kernels/person_pass.py) draws the rest with the same counter-based
+streams, so both see the same events.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from .. import rng
-from ..context import Context
+from ..context import CHANNEL, Context
+from ..rng import poisson_inverse, unit_jit
 from ..scenario.schema import EVENT_KINDS, Scenario
-from ..state import EVENT, State
+from ..state import EVENT, N_EVENT_KINDS, OFFLINE_KINDS, State
+from . import behaviour
 
-OFFLINE = ("minor_violation", "crime")
-
-
-def channel_coverage(ctx: Context) -> dict[str, np.ndarray | float]:
-    """Probability that one true event of each kind is observed."""
-    sur = ctx.scenario.surveillance
-    by_channel = {
-        "offline": ctx.offline_coverage,
-        "court": sur.court_coverage,
-        "credit": sur.credit_coverage,
-        "online": sur.online_coverage,
-        "commerce": sur.commerce_coverage,
-        "civic": sur.civic_coverage,
-    }
-    channel_of = {
-        "missed_payment": "credit", "loan_default": "credit", "minor_violation": "offline",
-        "judgment_default": "court", "crime": "offline", "critical_post": "online",
-        "alcohol_purchase": "commerce", "gaming_hours": "commerce", "approved_purchase": "commerce",
-        "volunteering": "civic", "blood_donation": "civic",
-    }
-    return {kind: by_channel[channel_of[kind]] for kind in EVENT_KINDS}
+STREAMS = tuple(f"surveillance.observed.{kind}" for kind in EVENT_KINDS) + (
+    "surveillance.misfiled",
+    "surveillance.misfiled_kind",
+    "surveillance.unseen_crime",
+    *(f"surveillance.false_match.{kind}" for kind in OFFLINE_KINDS),
+    "surveillance.linkage_in",
+    "surveillance.linkage_in_kind",
+)
+MISFILED = N_EVENT_KINDS
+MISFILED_KIND = MISFILED + 1
+UNSEEN_CRIME = MISFILED + 2
+FALSE_MATCH = MISFILED + 3
+LINKAGE_IN = FALSE_MATCH + len(OFFLINE_KINDS)
+LINKAGE_IN_KIND = LINKAGE_IN + 1
+_CRIME = EVENT["crime"]
+_MAX_SPLIT = 64  # draws per person for the kinds of their misfiled events (index i * 64 + j)
 
 
 def court_rollout(scenario: Scenario, t: int) -> float:
@@ -61,47 +67,122 @@ def court_rollout(scenario: Scenario, t: int) -> float:
     return min(max(days / ramp, 0.0), 1.0)
 
 
-def step(ctx: Context, state: State, t: int) -> None:
+def coverage(ctx: Context, t: int) -> np.ndarray:
+    """Probability that one event of each kind is seen in step t (offline kinds: per person)."""
     sur = ctx.scenario.surveillance
-    seed = ctx.seed
-    n = ctx.society.n
-    obs = state.surveillance.observed
-    kinds = list(EVENT_KINDS)
+    by_channel = {
+        "offline": np.nan, "court": sur.court_coverage * court_rollout(ctx.scenario, t),
+        "credit": sur.credit_coverage, "online": sur.online_coverage,
+        "commerce": sur.commerce_coverage, "civic": sur.civic_coverage,
+    }
+    return np.array([by_channel[CHANNEL[kind]] for kind in EVENT_KINDS])
 
-    coverage = np.empty((len(kinds), n), np.float32)
-    for kind, p in channel_coverage(ctx).items():
-        coverage[EVENT[kind]] = p
-    rollout = court_rollout(ctx.scenario, t)
-    if rollout < 1.0:
-        coverage[EVENT["judgment_default"]] *= rollout
-    seen = rng.binomial_rows(seed, [f"surveillance.seen.{k}" for k in kinds], t, state.behaviour.events, coverage)
 
-    obs[1] = 0
-    if ctx.false_positive_rate.any():
-        weight_by_cell = np.bincount(ctx.cell, weights=ctx.false_match_weight, minlength=ctx.n_cells)
-        means = np.empty((len(OFFLINE), n), np.float32)
-        for row, kind in enumerate(OFFLINE):
-            searches = np.bincount(ctx.cell, weights=seen[EVENT[kind]], minlength=ctx.n_cells)
-            per_weight = np.divide(
-                searches * ctx.false_positive_rate, weight_by_cell,
-                out=np.zeros(ctx.n_cells), where=weight_by_cell > 0,
-            )
-            means[row] = per_weight[ctx.cell] * ctx.false_match_weight
-        false_matches = rng.poisson_rows(seed, [f"surveillance.false_match.{k}" for k in OFFLINE], t, means)
-        for row, kind in enumerate(OFFLINE):
-            obs[1, EVENT[kind]] = false_matches[row]
+@numba.njit(cache=True, inline="always")
+def kind_coverage(p, cover, urban, k):
+    return p.offline_coverage[urban] if p.offline_row[k] >= 0 else cover[k]
 
-    linkage = np.broadcast_to(np.float32(sur.linkage_error_rate), seen.shape)
-    misfiled = rng.binomial_rows(seed, [f"surveillance.linkage.{k}" for k in kinds], t, seen, linkage)
-    obs[0] = seen - misfiled
-    for kind in kinds:
-        k = EVENT[kind]
-        n_misfiled = int(misfiled[k].sum())
-        obs[2, k] = 0
-        if n_misfiled:
-            targets = (rng.uniform(seed, f"surveillance.linkage_target.{kind}", t, n_misfiled) * n).astype(np.int64)
-            obs[2, k] = np.minimum(np.bincount(targets, minlength=n), np.iinfo(np.uint16).max)
 
-    state.surveillance.firm_observed[:] = rng.binomial(
-        seed, "surveillance.firm", t, state.behaviour.firm_events, sur.credit_coverage
-    )
+@numba.njit(cache=True, inline="always")
+def filed_right(p, keys, cover, urban, means, k, i):
+    """Person i's events of kind k that are seen and filed under them."""
+    mean = means[k] * kind_coverage(p, cover, urban, k) * (1.0 - p.linkage_rate)
+    return poisson_inverse(unit_jit(keys[k], i), mean)
+
+
+@numba.njit(cache=True, inline="always")
+def _pick(u, weights):
+    """Index drawn with probability proportional to weights, from one uniform."""
+    target = u * weights.sum()
+    acc = 0.0
+    for k in range(weights.shape[0] - 1):
+        acc += weights[k]
+        if target < acc:
+            return k
+    return weights.shape[0] - 1
+
+
+@numba.njit(cache=True, inline="always")
+def misfiled_out(p, keys, cover, urban, means, i, scratch, counts):
+    """Add person i's misfiled events, by kind, to counts; return how many there are."""
+    if p.linkage_rate <= 0.0:
+        return 0
+    for k in range(means.shape[0]):
+        scratch[k] = means[k] * kind_coverage(p, cover, urban, k)
+    total = poisson_inverse(unit_jit(keys[MISFILED], i), scratch.sum() * p.linkage_rate)
+    for j in range(min(total, _MAX_SPLIT)):
+        counts[_pick(unit_jit(keys[MISFILED_KIND], i * _MAX_SPLIT + j), scratch)] += 1
+    return total
+
+
+@numba.njit(cache=True, inline="always")
+def unseen_crimes(p, keys, cover, urban, means, i):
+    mean = means[_CRIME] * (1.0 - kind_coverage(p, cover, urban, _CRIME))
+    return poisson_inverse(unit_jit(keys[UNSEEN_CRIME], i), mean)
+
+
+@numba.njit(cache=True, inline="always")
+def false_matches(p, keys, false_match_rate, people, i, row):
+    """False matches of offline kind `row` pinned on person i this step."""
+    cell = people.region[i] * 2 + people.urban[i]
+    weight = p.false_match_weight[people.minority[i] * 2 + people.female[i]]
+    return poisson_inverse(unit_jit(keys[FALSE_MATCH + row], i), false_match_rate[cell, row] * weight)
+
+
+@numba.njit(cache=True, inline="always")
+def misfiled_in(p, keys, misfiled, i, counts):
+    """Add the events misfiled under person i, by kind, to counts."""
+    total = misfiled.sum()
+    if total == 0:
+        return
+    received = poisson_inverse(unit_jit(keys[LINKAGE_IN], i), total / p.n)
+    for j in range(min(received, _MAX_SPLIT)):
+        counts[_pick(unit_jit(keys[LINKAGE_IN_KIND], i * _MAX_SPLIT + j), misfiled)] += 1
+
+
+@numba.njit(cache=True, _nrt=False)  # no reference counting: see kernels/person_pass.py
+def _search_chunk(p, people, b, sc, s, r, behaviour_keys, keys, cover, t, lo, hi, searches, misfiled, means,
+                  scratch):
+    for i in range(lo, hi):
+        shock = behaviour.shock_end(p, behaviour_keys, b.shock_until[i], i, t)
+        kept = behaviour.income_kept(p, s, i, shock, t)
+        behaviour.event_means(p, people, s, i, sc.member[i], r.perceived_risk[i], kept, means)
+        urban = people.urban[i]
+        cell = people.region[i] * 2 + urban
+        misfiled_out(p, keys, cover, urban, means, i, scratch, misfiled)
+        for row in range(p.offline_kinds.shape[0]):
+            searches[cell, row] += filed_right(p, keys, cover, urban, means, p.offline_kinds[row], i)
+
+
+@numba.njit(cache=True, parallel=True)
+def _search_pass(p, people, b, sc, s, r, behaviour_keys, keys, cover, t, chunks, searches, misfiled):
+    """Per thread: sightings of offline acts per search cell, and misfiled events per kind."""
+    for c in numba.prange(chunks.shape[0] - 1):
+        thread = numba.get_thread_id()
+        _search_chunk(p, people, b, sc, s, r, behaviour_keys, keys, cover, t, chunks[c], chunks[c + 1],
+                      searches[thread], misfiled[thread], np.empty(N_EVENT_KINDS), np.empty(N_EVENT_KINDS))
+
+
+def count(ctx: Context, state: State, t: int, behaviour_keys: np.ndarray, keys: np.ndarray, cover: np.ndarray) -> None:
+    """Draw this step's sightings per cell and misfiled events per kind into state.surveillance."""
+    threads = numba.get_num_threads()
+    searches = np.zeros((threads, ctx.n_cells, len(OFFLINE_KINDS)), np.int64)
+    misfiled = np.zeros((threads, N_EVENT_KINDS), np.int64)
+    _search_pass(ctx.params, ctx.people, state.behaviour, state.scoring, state.sanctions, state.responses, behaviour_keys, keys, cover, t, ctx.chunks, searches, misfiled)
+    state.surveillance.searches[:] = searches.sum(axis=0)
+    state.surveillance.misfiled[:] = misfiled.sum(axis=0)
+
+
+def false_match_rate(ctx: Context, state: State) -> np.ndarray:
+    """float64 [cell, offline kind]: expected false matches per unit of group weight this step."""
+    searches = state.surveillance.searches * ctx.false_positive_rate[:, None]
+    mass = ctx.false_match_mass[:, None]
+    return np.divide(searches, mass, out=np.zeros_like(searches, dtype=np.float64), where=mass > 0)
+
+
+def firm_observations(ctx: Context, t: int) -> np.ndarray:
+    """Observed corrupt acts per firm this step (credit coverage thins the firm's acts)."""
+    rates = ctx.scenario.behaviour
+    corruption = ctx.society.firms["corruption"].astype(np.float64)
+    mean = rates.firm_violation_rate * ctx.weeks_per_step * corruption * ctx.scenario.surveillance.credit_coverage
+    return rng.poisson(ctx.seed, "surveillance.firm", t, mean)

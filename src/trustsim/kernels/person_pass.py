@@ -1,0 +1,201 @@
+"""The per-person pass of a step: stages 2 to 5 and the person-level metrics, one household at a time.
+
+Use it from engine.py only. For each household, in order:
+
+1. behaviour     income shocks, then each person's expected events and ticket attempts
+2. surveillance  their events seen and filed right, false matches and misfiled events received
+3. scoring       the record, the individual and published scores, participation
+4. sanctions     court list, rules (relatives within the household), firms, lifting, appeals,
+                 denied tickets, rewards; a granted appeal strikes the error points (scoring)
+5. metrics       each person's quantities added to their cell's sums and score histograms
+
+A person's events exist only inside this loop: nothing of a step's draws is stored. Each stage's
+mechanics are the Numba functions of its module in stages/; this pass only calls them in order.
+Chunks of whole households run in parallel; each person's draws are keyed by their index, and all
+sums are integers, so results do not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from ..context import metric_cell_jit
+from ..metrics import PERSON, SCORE_SCALE, add_score
+from ..state import (
+    BLACKLIST, CAUSE, CLEARED, COURT_LIST, EVENT, LIST_ENTRY, LIST_EXIT, N_EVENT_KINDS, N_MEASURES,
+    NOT_APPLIED, SANCTIONED_FLAG,
+)
+from ..stages import behaviour, sanctions, scoring, surveillance
+
+_TRUE, _FALSE_MATCH, _LINKAGE = np.uint8(CAUSE["true"]), np.uint8(CAUSE["false_match"]), np.uint8(CAUSE["linkage_error"])
+_CRIME = EVENT["crime"]
+_MEMBER, _SCORE, _LISTED, _ENTRIES, _EXITS = (PERSON[k] for k in ("member", "score", "listed", "entries", "exits"))
+_UNDER = PERSON["under.internet_throttle"]  # the measures' columns follow in MEASURES order
+_FLIGHT, _RAIL, _SANCTIONED = PERSON["flight_denials"], PERSON["rail_denials"], PERSON["sanctioned"]
+_WRONGFUL = PERSON["wrongful"]  # followed by wrongful.<cause> for false_match, linkage_error, association
+_THROUGH, _CRIMES, _DETECTED, _REWARDED = (PERSON[k] for k in ("through_contacts", "crimes", "detected_crimes", "rewarded"))
+
+
+@numba.njit(cache=True, inline="always")
+def _wrongful(s, i):
+    """(any true cause, first erroneous cause) over person i's measures and court entry."""
+    has_true = s.court_cause[i] == _TRUE
+    first_error = NOT_APPLIED if has_true else s.court_cause[i]
+    for m in range(N_MEASURES):
+        c = s.cause[m, i]
+        if c == _TRUE:
+            has_true = True
+        else:
+            first_error = min(first_error, c)
+    return has_true, first_error
+
+
+@numba.njit(cache=True, inline="always")
+def _record_metrics(p, people, sc, s, i, individual, crimes, detected, sums, hist, group_offset):
+    cell = metric_cell_jit(people.region[i], people.urban[i], people.occupation[i], people.minority[i],
+                           people.decile[i], p.n_occupations)
+    acc = sums[cell]
+    score = sc.score[i]
+    if sc.member[i]:
+        acc[_MEMBER] += 1
+        acc[_SCORE] += np.int64(round(score * SCORE_SCALE))
+        add_score(hist, group_offset, people, i, score)
+        if score < p.association_threshold and individual >= p.association_threshold:
+            acc[_THROUGH] += 1
+        if s.rewards[i]:
+            acc[_REWARDED] += 1
+    acc[_CRIMES] += crimes
+    acc[_DETECTED] += detected
+    lists = s.lists[i]
+    if not s.flags[i] & SANCTIONED_FLAG and not lists & LIST_EXIT:
+        return
+    if lists & (COURT_LIST | BLACKLIST):
+        acc[_LISTED] += 1
+    if lists & LIST_ENTRY:
+        acc[_ENTRIES] += 1
+    if lists & LIST_EXIT:
+        acc[_EXITS] += 1
+    if not s.flags[i] & SANCTIONED_FLAG:
+        return
+    acc[_SANCTIONED] += 1
+    for m in range(N_MEASURES):
+        if s.cause[m, i] != NOT_APPLIED:
+            acc[_UNDER + m] += 1
+    acc[_FLIGHT] += s.flight_denials[i]
+    acc[_RAIL] += s.rail_denials[i]
+    has_true, first_error = _wrongful(s, i)
+    if not has_true and first_error != NOT_APPLIED:
+        acc[_WRONGFUL] += 1
+        acc[_WRONGFUL + first_error] += 1  # causes 1..3 follow the wrongful column in order
+
+
+class Scratch(NamedTuple):
+    """One thread's working arrays: per event kind, and per member of the household at hand."""
+
+    means: np.ndarray
+    misfiled_kinds: np.ndarray
+    right: np.ndarray
+    false_match: np.ndarray
+    linkage: np.ndarray
+    out: np.ndarray
+    event_cause: np.ndarray
+    individual: np.ndarray
+    travel: np.ndarray
+    held: np.ndarray
+    crimes: np.ndarray
+    detected: np.ndarray
+
+
+@numba.njit(cache=True)
+def _scratch(max_household):
+    return Scratch(
+        np.empty(N_EVENT_KINDS), np.empty(N_EVENT_KINDS), np.zeros(N_EVENT_KINDS, np.int64),
+        np.zeros(N_EVENT_KINDS, np.int64), np.zeros(N_EVENT_KINDS, np.int64), np.zeros(N_EVENT_KINDS, np.int64),
+        np.empty((max_household, N_EVENT_KINDS), np.uint8), np.empty(max_household), np.empty((max_household, 2)),
+        np.zeros(max_household, np.uint8), np.zeros(max_household, np.int64), np.zeros(max_household, np.int64),
+    )
+
+
+# Compiled without reference counting: the pass allocates nothing, and Numba's counting of the
+# arrays in the NamedTuples handed to every inlined call cost more than the model itself
+# (measured: 80 ns of 86 in the behaviour stage's means, and threads contending for the counts).
+@numba.njit(cache=True, _nrt=False)
+def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys,
+                sanctions_keys, cover, false_match_rate, misfiled, owners, owner_until, t, lo, end, group_offset,
+                sums, histograms, work):
+    """Stages 1-5 for the households of people lo..end-1."""
+    means, scratch, right, false_match, linkage, out = (
+        work.means, work.misfiled_kinds, work.right, work.false_match, work.linkage, work.out)
+    event_cause, individual, travel, held, crimes, detected = (
+        work.event_cause, work.individual, work.travel, work.held, work.crimes, work.detected)
+    at = np.searchsorted(owners, lo)
+    while lo < end:
+        hi = lo + 1
+        while hi < end and people.household[hi] == people.household[lo]:
+            hi += 1
+        for j in range(hi - lo):
+            i = lo + j
+            # 1. behaviour
+            shock = behaviour.shock_end(p, behaviour_keys, b.shock_until[i], i, t)
+            b.shock_until[i] = shock
+            kept = behaviour.income_kept(p, s, i, shock, t)
+            behaviour.event_means(p, people, s, i, sc.member[i], risk[i], kept, means)
+            flight, rail = behaviour.travel_means(p, people, s, i, kept)
+            travel[j, 0] = flight
+            travel[j, 1] = rail
+            # 2. surveillance
+            urban = people.urban[i]
+            out[:] = 0
+            surveillance.misfiled_out(p, surveillance_keys, cover, urban, means, i, scratch, out)
+            false_match[:] = 0
+            for row in range(p.offline_kinds.shape[0]):
+                false_match[p.offline_kinds[row]] = surveillance.false_matches(
+                    p, surveillance_keys, false_match_rate, people, i, row)
+            linkage[:] = 0
+            surveillance.misfiled_in(p, surveillance_keys, misfiled, i, linkage)
+            for k in range(N_EVENT_KINDS):
+                right[k] = surveillance.filed_right(p, surveillance_keys, cover, urban, means, k, i)
+                if right[k] > 0:
+                    event_cause[j, k] = _TRUE
+                elif false_match[k] > 0:
+                    event_cause[j, k] = _FALSE_MATCH
+                elif linkage[k] > 0:
+                    event_cause[j, k] = _LINKAGE
+                else:
+                    event_cause[j, k] = NOT_APPLIED
+            detected[j] = right[_CRIME]
+            crimes[j] = right[_CRIME] + out[_CRIME] + surveillance.unseen_crimes(
+                p, surveillance_keys, cover, urban, means, i)
+            # 3. scoring
+            scoring.record(p, sc, i, right, false_match, linkage)
+            individual[j] = scoring.to_score(p, sc.raw[i])
+            sc.score[i] = scoring.published(p, individual[j], sc.social[i])
+            if not sc.member[i] and scoring.joins(p, scoring_keys, i, individual[j]):
+                sc.member[i] = True
+        # 4. sanctions
+        at = sanctions.household(p, rules, sanctions_keys, behaviour_keys, sc, s, lo, hi, t, event_cause, individual,
+                                 travel, held, owners, owner_until, at)
+        for j in range(hi - lo):
+            i = lo + j
+            if s.lists[i] & CLEARED:
+                scoring.strike_errors(sc, i)
+            # 5. metrics
+            _record_metrics(p, people, sc, s, i, individual[j], crimes[j], detected[j], sums, histograms,
+                            group_offset)
+        lo = hi
+
+
+@numba.njit(cache=True, parallel=True)
+def person_pass(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys, sanctions_keys,
+                cover, false_match_rate, misfiled, owners, owner_until, t, chunks, max_household, group_offset,
+                sums, histograms):
+    # Chunks run in their own calls: stores made through a NamedTuple's fields directly in a
+    # prange body are lost (Numba 0.68).
+    for c in numba.prange(chunks.shape[0] - 1):
+        thread = numba.get_thread_id()
+        _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys,
+                    sanctions_keys, cover, false_match_rate, misfiled, owners, owner_until, t, chunks[c], chunks[c + 1],
+                    group_offset, sums[thread], histograms[thread], _scratch(max_household))
