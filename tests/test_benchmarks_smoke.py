@@ -15,7 +15,7 @@ def run(*args):
 
 
 def test_full_model_benchmark_runs():
-    assert "| people | steps | behaviour | surveillance |" in run(BENCH / "bench_model.py", "--quick")
+    assert "| people | steps | searches | people | network | metrics |" in run(BENCH / "bench_model.py", "--quick")
 
 
 def test_reference_workload_benchmark_runs():

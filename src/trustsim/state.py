@@ -147,6 +147,11 @@ class State(NamedTuple):
             ),
         )
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the state's arrays."""
+        return sum(array.nbytes for group in self for array in group)
+
     @staticmethod
     def bytes_per_person(mean_degree: float) -> float:
         """State bytes per person, for the memory estimate made before anything is allocated."""
