@@ -1,4 +1,4 @@
-"""Tests of trustsim.society's network: CSR invariants, layer degrees, clustering, homophily, locality."""
+"""Tests of trustsim.society's network: CSR invariants, layer order, degrees, clustering, homophily, locality."""
 
 from __future__ import annotations
 
@@ -35,22 +35,38 @@ def friend_pairs(soc: Society) -> tuple[np.ndarray, np.ndarray]:
 def test_csr_dtypes_and_shape(society):
     net = society.network
     assert net.indptr.dtype == np.int64 and net.indptr.shape == (N + 1,)
-    assert net.indices.dtype == np.int32 and net.edge_layer.dtype == np.uint8
-    assert net.indices.shape == net.edge_layer.shape == (net.indptr[-1],)
+    assert net.indices.dtype == np.int32 and net.indices.shape == (net.indptr[-1],)
+    assert net.layer_start.dtype == np.uint8 and net.layer_start.shape == (2, N)
+    assert net.edge_layers().dtype == np.uint8 and net.edge_layers().shape == net.indices.shape
     assert net.LAYERS == ("family", "work", "friends")
     assert net.degree().dtype == np.int32
-    assert not net.indices.flags.writeable
+    assert not net.indices.flags.writeable and not net.layer_start.flags.writeable
+    assert net.nbytes == net.indptr.nbytes + net.indices.nbytes + 2 * N
 
 
-def test_symmetric_with_layers_no_self_loops_sorted_no_duplicates(society):
+def test_symmetric_with_layers_no_self_loops_no_duplicates(society):
     net = society.network
-    coded = sp.csr_matrix((net.edge_layer.astype(np.int16) + 1, net.indices, net.indptr), shape=(N, N))
+    coded = sp.csr_matrix((net.edge_layers().astype(np.int16) + 1, net.indices, net.indptr), shape=(N, N))
     assert (coded != coded.T).nnz == 0
     row = np.repeat(np.arange(N), np.diff(net.indptr))
     assert not np.any(net.indices == row)
-    step = np.diff(net.indices.astype(np.int64))
+    pair = row * N + net.indices
+    assert np.unique(pair).size == pair.size
+
+
+def test_rows_ordered_by_layer_then_neighbour_and_layer_start_agrees(society):
+    net = society.network
+    layers = net.edge_layers()
+    row = np.repeat(np.arange(N), np.diff(net.indptr))
+    key = layers.astype(np.int64) * N + net.indices
     same_row = row[1:] == row[:-1]
-    assert np.all(step[same_row] > 0)  # sorted, hence no duplicates
+    # Strictly increasing (layer, neighbour): layers never fall, neighbours rise within a layer.
+    assert np.all(np.diff(key)[same_row] > 0)
+    family = np.bincount(row[layers == 0], minlength=N)
+    family_work = family + np.bincount(row[layers == 1], minlength=N)
+    assert np.array_equal(net.layer_start[0], family)
+    assert np.array_equal(net.layer_start[1], family_work)
+    assert np.array_equal(net.degree("friends"), np.diff(net.indptr) - family_work)
 
 
 def test_layer_mean_degrees(society):
@@ -71,9 +87,12 @@ def test_layer_and_combined_matrices(society):
     net = society.network
     friends = net.layer("friends")
     assert isinstance(friends, sp.csr_matrix) and friends.shape == (N, N)
-    assert friends.nnz == int((net.edge_layer == 2).sum())
+    assert friends.nnz == int((net.edge_layers() == 2).sum()) and friends.has_sorted_indices
     w = net.combined({"work": 0.5, "friends": 2.0})
-    assert w.nnz == net.indices.shape[0]
+    assert w.nnz == net.indices.shape[0] and w.has_sorted_indices
+    assert w.sum() == pytest.approx(
+        net.degree("family").sum() + 0.5 * net.degree("work").sum() + 2.0 * net.degree("friends").sum()
+    )
     assert set(np.unique(w.data)) == {0.5, 1.0, 2.0}
     with pytest.raises(ValueError):
         net.layer("enemies")
@@ -112,3 +131,12 @@ def test_locality(society):
     net = society.network
     assert net.locality(4096) > 0.6
     assert net.median_distance() < 4096
+
+
+def test_more_than_255_family_and_work_ties_is_refused():
+    s = scenario(20_000)
+    s.network.work.mean_degree = 500
+    s.network.work.state_unit_size = s.network.work.farm_team_size = 1000
+    s.population.firms.employees_mean = 1000
+    with pytest.raises(ValueError, match="family and work ties proposed; the network stores at most 255"):
+        build_society(s, seed=0)

@@ -179,7 +179,7 @@ def test_same_seed_same_society_other_seed_other():
         assert np.array_equal(a.people[name], b.people[name]), name
     for name in a.firms:
         assert np.array_equal(a.firms[name], b.firms[name]), name
-    for name in ("indptr", "indices", "edge_layer"):
+    for name in ("indptr", "indices", "layer_start"):
         assert np.array_equal(getattr(a.network, name), getattr(b.network, name)), name
     assert not np.array_equal(a.people["age"], c.people["age"])
     assert not np.array_equal(a.people["dissent"], c.people["dissent"])
@@ -200,7 +200,8 @@ def test_society_does_not_depend_on_thread_count():
     for name in PEOPLE_DTYPES:
         assert np.array_equal(one.people[name], many.people[name]), name
     assert np.array_equal(one.network.indices, many.network.indices)
-    assert np.array_equal(one.network.edge_layer, many.network.edge_layer)
+    assert np.array_equal(one.network.indptr, many.network.indptr)
+    assert np.array_equal(one.network.layer_start, many.network.layer_start)
 
 
 def test_tiny_and_odd_populations_build():

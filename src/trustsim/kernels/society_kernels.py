@@ -25,8 +25,8 @@ _SQRT2 = math.sqrt(2.0)
 # Above this mean the CDF inversion of rng.poisson_inverse underflows (exp(-lam)); a normal
 # approximation is exact to well under one count there.
 _POISSON_NORMAL_FROM = 500.0
-# Rows up to this length are sorted by insertion (no allocation); longer ones by np.sort.
-_SHORT_ROW = 32
+# Runs up to this length are sorted by insertion, which beats quicksort on short runs.
+_SHORT_RUN = 32
 
 
 # --- draws ------------------------------------------------------------------------------------
@@ -507,7 +507,7 @@ def count_rows(deg, indptr):
 
 
 @numba.njit(cache=True)
-def fill_pairs(cursor, indices, layer, src, dst, code):
+def fill_pairs(cursor, indices, src, dst):
     """Write both directions of each pair at the row cursors (cursor[i] = next free slot of row i)."""
     for e in range(src.shape[0]):
         a = src[e]
@@ -517,13 +517,10 @@ def fill_pairs(cursor, indices, layer, src, dst, code):
             cursor[a] += 1
             indices[cursor[b]] = a
             cursor[b] += 1
-            if layer.shape[0] > 0:
-                layer[cursor[a] - 1] = code
-                layer[cursor[b] - 1] = code
 
 
 @numba.njit(cache=True)
-def fill_households(cursor, indices, layer, household, code):
+def fill_households(cursor, indices, household):
     n = household.shape[0]
     i = 0
     while i < n:
@@ -534,17 +531,15 @@ def fill_households(cursor, indices, layer, household, code):
             for q in range(i, j):
                 if q != p:
                     indices[cursor[p]] = q
-                    layer[cursor[p]] = code
                     cursor[p] += 1
         i = j
 
 
 @numba.njit(cache=True)
-def fill_rows(cursor, indices, layer, src_indptr, src_indices, code):
+def fill_rows(cursor, indices, src_indptr, src_indices):
     for i in range(src_indptr.shape[0] - 1):
         for e in range(src_indptr[i], src_indptr[i + 1]):
             indices[cursor[i]] = src_indices[e]
-            layer[cursor[i]] = code
             cursor[i] += 1
 
 
@@ -556,53 +551,77 @@ def shift_right(indptr):
     indptr[0] = 0
 
 
-@numba.njit(cache=True, parallel=True)
-def sort_dedup_rows(indptr, indices, layer, kept):
-    """Sort each row by (neighbour, layer), keep the first entry per neighbour at the row's front.
+@numba.njit(cache=True, inline="always")
+def _sort_run(indices, lo, hi):
+    if hi - lo <= _SHORT_RUN:
+        for p in range(lo + 1, hi):
+            v = indices[p]
+            q = p - 1
+            while q >= lo and indices[q] > v:
+                indices[q + 1] = indices[q]
+                q -= 1
+            indices[q + 1] = v
+    else:
+        indices[lo:hi].sort()
 
-    The lowest layer code wins a pair tied in several layers. kept[i] gets the row's new length.
+
+@numba.njit(cache=True, parallel=True)
+def sort_dedup_rows(indptr, indices, layer_start, kept):
+    """Sort each layer's run of each row by neighbour, keep each neighbour once, at the row's front.
+
+    On entry row i holds its family, work and friends entries in that order, the runs ending
+    layer_start[0, i] and layer_start[1, i] entries in; on exit the same holds for the kept
+    entries, and kept[i] is the row's new length. A neighbour already kept in an earlier layer is
+    dropped, so the first layer in LAYERS order wins a pair tied in several. Rows are
+    independent; writes never pass the entry being read, so it works in place.
     """
     for i in prange(indptr.shape[0] - 1):
         a = indptr[i]
-        b = indptr[i + 1]
-        m = b - a
-        if m <= _SHORT_ROW:
-            for p in range(a + 1, b):
-                vi = indices[p]
-                vl = layer[p]
-                q = p - 1
-                while q >= a and (indices[q] > vi or (indices[q] == vi and layer[q] > vl)):
-                    indices[q + 1] = indices[q]
-                    layer[q + 1] = layer[q]
-                    q -= 1
-                indices[q + 1] = vi
-                layer[q + 1] = vl
-        else:
-            keys = np.empty(m, dtype=np.int64)
-            for p in range(m):
-                keys[p] = (np.int64(indices[a + p]) << 2) | np.int64(layer[a + p])
-            keys.sort()
-            for p in range(m):
-                indices[a + p] = np.int32(keys[p] >> 2)
-                layer[a + p] = np.uint8(keys[p] & 3)
-        c = 0
-        for p in range(a, b):
-            if c == 0 or indices[p] != indices[a + c - 1]:
-                indices[a + c] = indices[p]
-                layer[a + c] = layer[p]
-                c += 1
-        kept[i] = c
+        ends = (a + np.int64(layer_start[0, i]), a + np.int64(layer_start[1, i]), indptr[i + 1])
+        out = a
+        family_end = a  # kept family: [a, family_end); kept work: [family_end, work_end)
+        work_end = a
+        lo = a
+        for s in range(3):
+            hi = ends[s]
+            _sort_run(indices, lo, hi)
+            q0 = a
+            q1 = family_end
+            prev = -1
+            for p in range(lo, hi):
+                v = indices[p]
+                if v == prev:
+                    continue
+                prev = v
+                # Earlier layers' kept runs are sorted and v only grows: two merge cursors.
+                while q0 < family_end and indices[q0] < v:
+                    q0 += 1
+                if q0 < family_end and indices[q0] == v:
+                    continue
+                while q1 < work_end and indices[q1] < v:
+                    q1 += 1
+                if q1 < work_end and indices[q1] == v:
+                    continue
+                indices[out] = v
+                out += 1
+            if s == 0:
+                family_end = out
+            if s <= 1:
+                work_end = out
+            lo = hi
+        layer_start[0, i] = family_end - a
+        layer_start[1, i] = work_end - a
+        kept[i] = out - a
 
 
 @numba.njit(cache=True)
-def compact_rows(indptr, indices, layer, kept):
+def compact_rows(indptr, indices, kept):
     """Move each row's kept entries down to close the gaps; rewrite indptr. Returns the new nnz."""
     out = 0
     for i in range(indptr.shape[0] - 1):
         a = indptr[i]
         for p in range(kept[i]):
             indices[out + p] = indices[a + p]
-            layer[out + p] = layer[a + p]
         indptr[i] = out
         out += kept[i]
     indptr[indptr.shape[0] - 1] = out
@@ -612,60 +631,84 @@ def compact_rows(indptr, indices, layer, kept):
 # --- measures ---------------------------------------------------------------------------------
 
 
-@numba.njit(cache=True, parallel=True)
-def layer_row_counts(indptr, layer, code, out):
-    for i in prange(indptr.shape[0] - 1):
-        c = 0
-        for e in range(indptr[i], indptr[i + 1]):
-            if layer[e] == code:
-                c += 1
-        out[i + 1] = c
+@numba.njit(cache=True, inline="always")
+def _layer_run(indptr, layer_start, code, i):
+    """[lo, hi) of row i's entries in layer `code` (its neighbours, sorted)."""
+    a = indptr[i]
+    lo = a if code == 0 else a + np.int64(layer_start[code - 1, i])
+    hi = indptr[i + 1] if code == layer_start.shape[0] else a + np.int64(layer_start[code, i])
+    return lo, hi
 
 
 @numba.njit(cache=True, parallel=True)
-def layer_select(indptr, indices, layer, code, new_indptr, out):
+def layer_row_counts(indptr, layer_start, code, out):
     for i in prange(indptr.shape[0] - 1):
+        lo, hi = _layer_run(indptr, layer_start, code, i)
+        out[i + 1] = hi - lo
+
+
+@numba.njit(cache=True, parallel=True)
+def layer_select(indptr, indices, layer_start, code, new_indptr, out):
+    for i in prange(indptr.shape[0] - 1):
+        lo, hi = _layer_run(indptr, layer_start, code, i)
         c = new_indptr[i]
-        for e in range(indptr[i], indptr[i + 1]):
-            if layer[e] == code:
-                out[c] = indices[e]
-                c += 1
+        for e in range(lo, hi):
+            out[c + e - lo] = indices[e]
 
 
-@numba.njit(cache=True)
-def _has_edge(indptr, indices, layer, code, i, j):
-    lo = indptr[i]
-    hi = indptr[i + 1]
+@numba.njit(cache=True, parallel=True)
+def per_entry(indptr, layer_start, values, out):
+    """out[e] = values[layer of entry e]."""
+    for i in prange(indptr.shape[0] - 1):
+        for code in range(layer_start.shape[0] + 1):
+            lo, hi = _layer_run(indptr, layer_start, code, i)
+            for e in range(lo, hi):
+                out[e] = values[code]
+
+
+@numba.njit(cache=True, inline="always")
+def _in_run(indices, lo, hi, j):
+    """Whether j is in the sorted run indices[lo:hi]."""
+    end = hi
     while lo < hi:
         mid = (lo + hi) >> 1
         if indices[mid] < j:
             lo = mid + 1
         else:
             hi = mid
-    return lo < indptr[i + 1] and indices[lo] == j and (code < 0 or layer[lo] == code)
+    return lo < end and indices[lo] == j
+
+
+@numba.njit(cache=True)
+def _has_edge(indptr, indices, layer_start, code, i, j):
+    """Whether i and j are tied in layer `code` (-1: any), by binary search of i's sorted runs."""
+    for c in range(layer_start.shape[0] + 1):
+        if code < 0 or c == code:
+            lo, hi = _layer_run(indptr, layer_start, c, i)
+            if _in_run(indices, lo, hi, j):
+                return True
+    return False
 
 
 @numba.njit(cache=True, parallel=True)
-def local_clustering(indptr, indices, layer, code, nodes, out):
+def local_clustering(indptr, indices, layer_start, code, nodes, out):
     """Local clustering coefficient of each node in one layer (code -1: all); NaN under degree 2."""
     for s in prange(nodes.shape[0]):
         i = nodes[s]
-        d = 0
-        for e in range(indptr[i], indptr[i + 1]):
-            if code < 0 or layer[e] == code:
-                d += 1
+        if code < 0:
+            lo = indptr[i]
+            hi = indptr[i + 1]
+        else:
+            lo, hi = _layer_run(indptr, layer_start, code, i)
+        d = hi - lo
         if d < 2:
             out[s] = np.nan
             continue
         links = 0
-        for e in range(indptr[i], indptr[i + 1]):
-            if code >= 0 and layer[e] != code:
-                continue
+        for e in range(lo, hi):
             j = indices[e]
-            for f in range(e + 1, indptr[i + 1]):
-                if code >= 0 and layer[f] != code:
-                    continue
-                if _has_edge(indptr, indices, layer, code, j, indices[f]):
+            for f in range(e + 1, hi):
+                if _has_edge(indptr, indices, layer_start, code, j, indices[f]):
                     links += 1
         out[s] = 2.0 * links / (d * (d - 1.0))
 

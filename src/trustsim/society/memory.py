@@ -2,8 +2,9 @@
 
 Use `estimate_bytes` to refuse a population too large for the machine. The figure is the peak of
 build_society, reached when the combined network is assembled: the people's arrays, every layer's
-tie proposals and the combined CSR (before duplicates are dropped) are alive together. It is
-computed from the scenario's expected degrees, plus the interpreter and libraries.
+tie proposals, the combined CSR (before duplicates are dropped) and its per-person layer counts
+are alive together. It is computed from the scenario's expected degrees, plus the interpreter and
+libraries.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from trustsim.scenario.schema import Network, Population
 # minority), household, firm (int32), income and seven traits (float32).
 PERSON_BYTES = 6 * 1 + 2 * 4 + 8 * 4
 INDPTR_BYTES = 8
-ENTRY_BYTES = 4 + 1  # int32 neighbour, uint8 layer
+ENTRY_BYTES = 4  # int32 neighbour
+LAYER_START_BYTES = 2  # uint8 family and family + work counts
 PAIR_BYTES = 8  # a proposed tie: int32 src and dst
 # Python, NumPy, SciPy, pandas and Numba's compiled kernels, as measured at start-up.
 RUNTIME_BYTES = 400 * 2**20
@@ -45,6 +47,7 @@ def estimate_bytes(population: Population, network: Network) -> int:
     per_person = (
         PERSON_BYTES
         + INDPTR_BYTES
+        + LAYER_START_BYTES
         + ENTRY_BYTES * entries
         # proposals alive during assembly: kin, work and closure pairs, first-round friend rows
         + PAIR_BYTES * (d["kin"] + d["work"] + d["friends"] * t) / 2

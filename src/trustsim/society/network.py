@@ -1,9 +1,13 @@
-"""The combined contact network: one CSR over all layers, with each stored tie's layer.
+"""The combined contact network: one CSR over all layers, each row ordered by layer.
 
 Use a `Network` to read contacts: `indptr` (int64, n + 1) and `indices` (int32) are the CSR of
-the undirected graph (every tie stored in both rows, neighbours sorted within a row, no self
-loops, no duplicates), `edge_layer` (uint8) the layer of each stored entry as an index into
-LAYERS. A pair tied in several layers is stored once, under the first layer in LAYERS order.
+the undirected graph (every tie stored in both rows, no self loops, no duplicates). Each row holds
+its family ties, then its work ties, then its friends, each run sorted by neighbour;
+`layer_start` (uint8, 2 x n) says where the runs meet: row i's work ties start at
+indptr[i] + layer_start[0, i] and its friends at indptr[i] + layer_start[1, i]. Two bytes a person
+say what a layer byte per stored tie would (about 12 a person), so a person has at most 255
+family and work ties. A pair tied in several layers is stored once, under the first layer in
+LAYERS order. `edge_layers` spells out each entry's layer, for inspection and tests.
 `layer` and `combined` give scipy matrices for linear algebra; `clustering` and `locality`
 measure the graph. The arrays are read-only: a stage that changes ties works on its own copy.
 """
@@ -22,12 +26,12 @@ LAYERS = ("family", "work", "friends")
 class Network:
     LAYERS = LAYERS
 
-    def __init__(self, indptr: np.ndarray, indices: np.ndarray, edge_layer: np.ndarray):
-        for array in (indptr, indices, edge_layer):
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, layer_start: np.ndarray):
+        for array in (indptr, indices, layer_start):
             array.flags.writeable = False
         self.indptr = indptr
         self.indices = indices
-        self.edge_layer = edge_layer
+        self.layer_start = layer_start
 
     @property
     def n(self) -> int:
@@ -46,27 +50,38 @@ class Network:
 
     def _layer_indptr(self, code: int) -> np.ndarray:
         indptr = np.zeros(self.n + 1, dtype=np.int64)
-        sk.layer_row_counts(self.indptr, self.edge_layer, code, indptr)
+        sk.layer_row_counts(self.indptr, self.layer_start, code, indptr)
         np.cumsum(indptr, out=indptr)
         return indptr
 
+    def edge_layers(self) -> np.ndarray:
+        """The layer of each stored entry (uint8, an index into LAYERS), computed on each call."""
+        out = np.empty(self.indices.shape[0], dtype=np.uint8)
+        sk.per_entry(self.indptr, self.layer_start, np.arange(len(LAYERS), dtype=np.uint8), out)
+        return out
+
     def layer(self, name: str) -> sp.csr_matrix:
-        """One layer's adjacency matrix (data 1.0, float32)."""
+        """One layer's adjacency matrix (data 1.0, float32), rows sorted."""
         code = self.code(name)
         indptr = self._layer_indptr(code)
         indices = np.empty(indptr[-1], dtype=np.int32)
-        sk.layer_select(self.indptr, self.indices, self.edge_layer, code, indptr, indices)
+        sk.layer_select(self.indptr, self.indices, self.layer_start, code, indptr, indices)
         data = np.ones(indices.shape[0], dtype=np.float32)
         return sp.csr_matrix((data, indices, indptr), shape=(self.n, self.n))
 
     def combined(self, weights: dict[str, float] | None = None) -> sp.csr_matrix:
-        """All layers in one matrix; data is each tie's layer weight (default 1)."""
+        """All layers in one matrix, rows sorted; data is each tie's layer weight (default 1)."""
         weights = weights or {}
         unknown = set(weights) - set(LAYERS)
         if unknown:
             raise ValueError(f"unknown layer {sorted(unknown)[0]!r}; layers are {', '.join(LAYERS)}")
         table = np.array([weights.get(name, 1.0) for name in LAYERS], dtype=np.float32)
-        return sp.csr_matrix((table[self.edge_layer], self.indices, self.indptr), shape=(self.n, self.n))
+        data = np.empty(self.indices.shape[0], dtype=np.float32)
+        sk.per_entry(self.indptr, self.layer_start, table, data)
+        # Our rows are ordered by layer; scipy's canonical order is by column, sorted on a copy.
+        matrix = sp.csr_matrix((data, self.indices.copy(), self.indptr.copy()), shape=(self.n, self.n))
+        matrix.sort_indices()
+        return matrix
 
     def clustering(self, layer: str | None = None, sample: int = 20_000, seed: int = 0) -> float:
         """Mean local clustering coefficient over a fixed sample of people with degree >= 2."""
@@ -74,7 +89,7 @@ class Network:
         k = min(sample, self.n)
         nodes = np.unique((rng.uniform(seed, "society.clustering_sample", 0, k) * self.n).astype(np.int64))
         out = np.empty(nodes.shape[0])
-        sk.local_clustering(self.indptr, self.indices, self.edge_layer, code, nodes, out)
+        sk.local_clustering(self.indptr, self.indices, self.layer_start, code, nodes, out)
         return float(np.nanmean(out)) if np.isfinite(out).any() else float("nan")
 
     def locality(self, window: int = 4096) -> float:
@@ -96,4 +111,4 @@ class Network:
 
     @property
     def nbytes(self) -> int:
-        return self.indptr.nbytes + self.indices.nbytes + self.edge_layer.nbytes
+        return self.indptr.nbytes + self.indices.nbytes + self.layer_start.nbytes

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from trustsim import rng
 from trustsim.scenario.schema import OCCUPATIONS, Scenario
@@ -117,9 +116,7 @@ class Society:
         order = np.argsort(rng.uniform(seed, "society.networkx_order", 0, contacts.astype(np.uint64)), kind="stable")
         nodes = np.sort(np.concatenate([seeds, contacts[order[: max(0, sample - seeds.size)]]]))
         # Matrix data: layer code + 1, so slicing carries each tie's layer along.
-        codes = sp.csr_matrix(
-            (self.network.edge_layer.astype(np.float32) + 1, indices, indptr), shape=(self.n, self.n)
-        )
+        codes = self.network.combined({name: code + 1.0 for code, name in enumerate(LAYERS)})
         sub = codes[nodes][:, nodes].tocoo()
         keep = sub.row < sub.col
         g = nx.Graph()
