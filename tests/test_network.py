@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from trustsim.errors import UserError
 from trustsim.scenario.schema import Scenario
 from trustsim.society import Society, build_society
 from trustsim.society.memory import expected_degrees
@@ -138,5 +139,5 @@ def test_more_than_255_family_and_work_ties_is_refused():
     s.network.work.mean_degree = 500
     s.network.work.state_unit_size = s.network.work.farm_team_size = 1000
     s.population.firms.employees_mean = 1000
-    with pytest.raises(ValueError, match="family and work ties proposed; the network stores at most 255"):
+    with pytest.raises(UserError, match="family and work ties proposed; allowed: at most 255"):
         build_society(s, seed=0)

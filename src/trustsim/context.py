@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, NamedTuple
 import numba
 import numpy as np
 
+from .errors import UserError
 from .scenario.schema import EVENT_KINDS, MEASURES, OCCUPATIONS, REWARDS, Scenario
-from .state import EVENT, EVENT_DIMENSION, MEASURE, OFFLINE_KINDS, REWARD
+from .state import EVENT, EVENT_DIMENSION, MEASURE, OFFLINE_KINDS, REWARD, step_dtype
 
 if TYPE_CHECKING:
     from .society import Society
@@ -165,7 +166,8 @@ class Context:
     false_positive_rate: np.ndarray  # float64 [cell]: per search, at the region's gallery size
     false_match_mass: np.ndarray  # float64 [cell]: sum of false-match weights of the cell's people
     n_cells: int  # region x urban cells where face searches run
-    chunks: np.ndarray  # int64 [chunk + 1]: person ranges of the passes, on household boundaries
+    chunks: np.ndarray  # int64 [chunk + 1]: person ranges of the passes (see _chunks)
+    step_dtype: np.dtype  # of stored step numbers (state.step_dtype)
     max_household: int  # people in the largest household
 
     @classmethod
@@ -178,7 +180,10 @@ class Context:
         values = _params(scenario, society)
         max_household = int(np.bincount(people["household"]).max()) if n else 1
         if max_household > MAX_HOUSEHOLD:
-            raise ValueError(f"a household of {max_household} people; the sanctions stage handles at most {MAX_HOUSEHOLD}")
+            raise UserError(
+                f"population.household_size: a household of {max_household} people was drawn; "
+                f"allowed: households of at most {MAX_HOUSEHOLD} people (a smaller household_size)"
+            )
 
         face = scenario.surveillance.face_recognition
         # Searches run against the region's gallery; false positives grow with its size.
@@ -200,7 +205,8 @@ class Context:
             false_positive_rate=np.repeat(regional_fpir, 2),
             false_match_mass=np.bincount(search_cell, weights=weight, minlength=n_cells),
             n_cells=n_cells,
-            chunks=_household_chunks(people["household"]),
+            chunks=_chunks(people["household"], society.network.indptr),
+            step_dtype=step_dtype(_last_step(scenario, values)),
             max_household=max_household,
         )
 
@@ -210,12 +216,24 @@ class Context:
         return (350.0 + 600.0 / (1.0 + np.exp(-(p.logit_baseline + raw / p.spread)))).astype(np.float32)
 
 
-def _household_chunks(household: np.ndarray, size: int = 8192) -> np.ndarray:
-    """Person ranges of about `size` people that never split a household."""
+def _chunks(household: np.ndarray, indptr: np.ndarray, size: int = 8192) -> np.ndarray:
+    """Person ranges of about `size` people for the passes' threads. A cut never splits a
+    household (the sanctions stage treats one whole) and falls where a row's ties start at a
+    multiple of 8, so that no byte of the tie bits (ResponsesState.edge_active) spans two chunks."""
     n = household.shape[0]
-    # A cut inside a household moves forward to the household's end.
-    cuts = np.searchsorted(household, household[np.arange(size, n, size) - 1], side="right")
+    starts = np.arange(1, n)
+    valid = starts[(household[1:] != household[:-1]) & (indptr[1:-1] % 8 == 0)]
+    at = np.searchsorted(valid, np.arange(size, n, size))
+    cuts = valid[at[at < valid.shape[0]]]
     return np.unique(np.concatenate([[0], cuts, [n]])).astype(np.int64)
+
+
+def _last_step(scenario: Scenario, p: Params) -> int:
+    """The largest step number the state may record: the run's end plus the longest duration."""
+    weeks = scenario.run.step_days / 7.0
+    durations = [max(1, round(r.min_weeks / weeks)) for r in scenario.sanctions.rules]
+    durations += [p.court_term_steps + 1, p.shock_steps, max(1, round(scenario.sanctions.blacklist_term_weeks / weeks))]
+    return scenario.run.steps + max(durations)
 
 
 def _floats(values) -> np.ndarray:

@@ -41,7 +41,7 @@ from .metrics import Recorder
 from .result import Result
 from .scenario.schema import Scenario
 from .society import build_society
-from .society import estimate_bytes as society_bytes
+from .society.memory import built_bytes, estimate_bytes as build_peak_bytes, expected_degrees
 from .stages import behaviour, responses, sanctions, scoring, surveillance
 from .state import BLACKLIST, COURT_LIST, LOW_FLAG, MEASURE, MEMBER_FLAG, State
 
@@ -52,17 +52,14 @@ PASSES = ("searches", "people", "network", "metrics")
 TEMPORARY_BYTES_PER_PERSON = 8
 
 
-def _mean_degree(scenario: Scenario) -> float:
-    net = scenario.network
-    family = scenario.population.household_size - 1 + net.family.kin_ties_mean
-    return family + net.friends.mean_degree + net.work.mean_degree
-
-
 def estimate_bytes(scenario: Scenario) -> int:
-    """Peak memory of a run, from its parameters alone."""
-    n = scenario.population.people
-    per_person = State.bytes_per_person(_mean_degree(scenario)) + TEMPORARY_BYTES_PER_PERSON
-    return int(society_bytes(scenario.population, scenario.network) + per_person * n)
+    """Peak memory of a run, from its parameters alone: building the society, or stepping with the
+    built society and the state, whichever needs more."""
+    population, network = scenario.population, scenario.network
+    degree = sum(expected_degrees(population, network).values())
+    per_person = State.bytes_per_person(degree) + TEMPORARY_BYTES_PER_PERSON
+    stepping = built_bytes(population, network) + per_person * population.people
+    return int(max(build_peak_bytes(population, network), stepping))
 
 
 def check_memory(scenario: Scenario, source: str = "scenario") -> None:
@@ -80,7 +77,9 @@ def check_memory(scenario: Scenario, source: str = "scenario") -> None:
 
 def initial_state(ctx: Context, recorder: Recorder) -> State:
     society = ctx.society
-    state = State.initial(society.n, society.network.indices.shape[0], society.firms["owner"].shape[0], ctx.n_cells)
+    state = State.initial(
+        society.n, society.network.indices.shape[0], society.firms["owner"].shape[0], ctx.n_cells, ctx.step_dtype
+    )
     baseline = ctx.scenario.scoring.baseline
     state.scoring.score[:] = baseline
     if ctx.params.mandatory:

@@ -61,7 +61,7 @@ SANCTIONED_FLAG = np.uint8(4)  # under any measure or on any list
 class BehaviourState(NamedTuple):
     """Slow-moving personal circumstances (a step's events are drawn and used, never stored)."""
 
-    shock_until: np.ndarray  # int32 [person]: step an income shock ends (-1: none)
+    shock_until: np.ndarray  # step type [person]: step an income shock ends (0: none)
 
 
 class SurveillanceState(NamedTuple):
@@ -84,10 +84,10 @@ class ScoringState(NamedTuple):
 class SanctionsState(NamedTuple):
     """Measures, lists and rewards in force, with their timing and causes."""
 
-    until: np.ndarray  # int32 [measure, person]: earliest step a measure may lift (-1: not applied)
+    until: np.ndarray  # step type [measure, person]: earliest step a measure may lift (0: not applied)
     cause: np.ndarray  # uint8 [measure, person]: CAUSE code, NOT_APPLIED when off
     lists: np.ndarray  # uint8 [person]: COURT_LIST | BLACKLIST, and this step's LIST_ENTRY, LIST_EXIT, CLEARED
-    court_since: np.ndarray  # int32 [person]: step of court-list entry (-1: not listed)
+    court_since: np.ndarray  # step type [person]: step of court-list entry + 1 (0: not listed)
     court_cause: np.ndarray  # uint8 [person]
     rewards: np.ndarray  # uint8 [person]: bit per reward
     flags: np.ndarray  # uint8 [person]: MEMBER_FLAG | LOW_FLAG | SANCTIONED_FLAG after this step
@@ -104,7 +104,11 @@ class ResponsesState(NamedTuple):
     """How people adapt: fear of speaking, and the ties they still keep."""
 
     perceived_risk: np.ndarray  # float32 [person], 0..1
-    edge_active: np.ndarray  # bool [edge]
+    edge_active: np.ndarray  # uint8 [(edge + 7) // 8]: bit e % 8 of byte e // 8 set while tie e is kept
+
+    def active_ties(self, n_edges: int) -> np.ndarray:
+        """bool [edge]: the ties still kept."""
+        return np.unpackbits(self.edge_active, count=n_edges, bitorder="little").astype(bool)
 
 
 class State(NamedTuple):
@@ -115,9 +119,10 @@ class State(NamedTuple):
     responses: ResponsesState
 
     @classmethod
-    def initial(cls, n: int, n_edges: int, n_firms: int, n_cells: int) -> "State":
+    def initial(cls, n: int, n_edges: int, n_firms: int, n_cells: int, steps: np.dtype) -> "State":
+        """Everyone unsanctioned and every tie kept; steps is the dtype of step numbers (step_dtype)."""
         return cls(
-            behaviour=BehaviourState(shock_until=np.full(n, -1, np.int32)),
+            behaviour=BehaviourState(shock_until=np.zeros(n, steps)),
             surveillance=SurveillanceState(
                 searches=np.zeros((n_cells, len(OFFLINE_KINDS)), np.int64),
                 misfiled=np.zeros(N_EVENT_KINDS, np.int64),
@@ -130,10 +135,10 @@ class State(NamedTuple):
                 member=np.zeros(n, bool),
             ),
             sanctions=SanctionsState(
-                until=np.full((N_MEASURES, n), -1, np.int32),
+                until=np.zeros((N_MEASURES, n), steps),
                 cause=np.full((N_MEASURES, n), NOT_APPLIED, np.uint8),
                 lists=np.zeros(n, np.uint8),
-                court_since=np.full(n, -1, np.int32),
+                court_since=np.zeros(n, steps),
                 court_cause=np.full(n, NOT_APPLIED, np.uint8),
                 rewards=np.zeros(n, np.uint8),
                 flags=np.zeros(n, np.uint8),
@@ -143,7 +148,7 @@ class State(NamedTuple):
             ),
             responses=ResponsesState(
                 perceived_risk=np.zeros(n, np.float32),
-                edge_active=np.ones(n_edges, bool),
+                edge_active=np.packbits(np.ones(n_edges, bool), bitorder="little"),
             ),
         )
 
@@ -154,11 +159,17 @@ class State(NamedTuple):
 
     @staticmethod
     def bytes_per_person(mean_degree: float) -> float:
-        """State bytes per person, for the memory estimate made before anything is allocated."""
+        """State bytes per person, for the memory estimate made before anything is allocated
+        (step numbers counted at 4 bytes, the most they take)."""
         per_person = (
             4  # behaviour
             + 4 + 2 * 4 + 4 + 4 + 1  # scoring
             + N_MEASURES * (4 + 1) + 1 + 4 + 1 + 1 + 1 + 1 + 1  # sanctions
             + 4  # responses (per person)
         )
-        return per_person + mean_degree * 1  # edge_active
+        return per_person + mean_degree / 8  # edge_active
+
+
+def step_dtype(last_step: int) -> np.dtype:
+    """The dtype of stored step numbers: 2 bytes while every step a run can record fits."""
+    return np.dtype(np.uint16) if last_step < np.iinfo(np.uint16).max else np.dtype(np.int32)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from trustsim.errors import UserError
 from trustsim.kernels import society_kernels as sk
 from trustsim.society.network import LAYERS
 
@@ -69,9 +70,9 @@ def assemble(n: int, household: np.ndarray, sources: list) -> tuple[np.ndarray, 
             counts = indptr[1:]
             worst = int(counts.argmax())
             if counts[worst] > MAX_LAYER_COUNT:
-                raise ValueError(
-                    f"person {worst} has {counts[worst]} {' and '.join(LAYERS[: code + 1])} ties proposed; "
-                    f"the network stores at most {MAX_LAYER_COUNT} a person in these layers"
+                raise UserError(
+                    f"network: person {worst} has {counts[worst]} {' and '.join(LAYERS[: code + 1])} ties proposed; "
+                    f"allowed: at most {MAX_LAYER_COUNT} a person in these layers (lower the layers' mean_degree)"
                 )
             layer_start[code] = counts
     np.cumsum(indptr, out=indptr)

@@ -1,6 +1,7 @@
 """What building a society costs in memory, known before anything is allocated.
 
-Use `estimate_bytes` to refuse a population too large for the machine. The figure is the peak of
+Use `estimate_bytes` to refuse a population too large for the machine, and `built_bytes` for
+what the society holds once built (what a run keeps beside its state). The first is the peak of
 build_society, reached when the combined network is assembled: the people's arrays, every layer's
 tie proposals, the combined CSR (before duplicates are dropped) and its per-person layer counts
 are alive together. It is computed from the scenario's expected degrees, plus the interpreter and
@@ -37,6 +38,13 @@ def expected_degrees(population: Population, network: Network) -> dict[str, floa
         "work": working * network.work.mean_degree,
         "friends": network.friends.mean_degree,
     }
+
+
+def built_bytes(population: Population, network: Network) -> int:
+    """Bytes of a built society's arrays (people and network), plus the interpreter and libraries."""
+    entries = sum(expected_degrees(population, network).values())
+    per_person = PERSON_BYTES + INDPTR_BYTES + LAYER_START_BYTES + ENTRY_BYTES * entries
+    return int(population.people * per_person) + RUNTIME_BYTES
 
 
 def estimate_bytes(population: Population, network: Network) -> int:

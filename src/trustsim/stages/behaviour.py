@@ -33,7 +33,7 @@ _JOB_BAN, _ID_BLOCK = MEASURE["job_ban"], MEASURE["id_block"]
 
 @numba.njit(cache=True, inline="always")
 def shock_end(p, keys, shock_until, i, t):
-    """The step person i's income shock ends, after this step's draw of a new one."""
+    """The step person i's income shock ends (0: none), after this step's draw of a new one."""
     if unit_jit(keys[SHOCK], i) < p.shock_probability:
         return t + p.shock_steps
     return shock_until

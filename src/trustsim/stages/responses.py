@@ -37,7 +37,7 @@ _EXPRESSED, _DEGREE, _ISOLATED = NETWORK["expressed"], NETWORK["degree"], NETWOR
 
 
 @numba.njit(cache=True, inline="always")
-def _drops(p, key, i, j, flags_i, flags_j, layer, n):
+def _drops(key, i, j, flags_i, flags_j, prob, n):
     """Whether the tie {i, j} is dropped this step (the same answer from both ends)."""
     i_may = (flags_i & MEMBER_FLAG) and (flags_j & LOW_FLAG)
     j_may = (flags_j & MEMBER_FLAG) and (flags_i & LOW_FLAG)
@@ -45,7 +45,6 @@ def _drops(p, key, i, j, flags_i, flags_j, layer, n):
         return False
     # Side 0 is the lower index, side 1 the higher, whichever end asks.
     pair = np.uint64(min(i, j)) * np.uint64(n) + np.uint64(max(i, j))
-    prob = p.drop_probability[layer]
     i_side = np.uint64(0) if i < j else np.uint64(1)
     i_drops = i_may and unit_jit(key, pair * np.uint64(2) + i_side) < prob
     j_drops = j_may and unit_jit(key, pair * np.uint64(2) + (np.uint64(1) - i_side)) < prob
@@ -53,7 +52,7 @@ def _drops(p, key, i, j, flags_i, flags_j, layer, n):
 
 
 @numba.njit(cache=True, _nrt=False)  # no reference counting: see kernels/person_pass.py
-def _network_chunk(p, people, sc, s, r, indptr, indices, edge_layer, key, respond, lo, hi, acc):
+def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, key, respond, lo, hi, acc):
     flags = s.flags
     score = sc.score
     social = sc.social
@@ -69,24 +68,31 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, edge_layer, key, respon
         weight_sum = 0.0
         score_sum = 0.0
         flags_i = flags[i]
-        for e in range(indptr[i], indptr[i + 1]):
-            if not active[e]:
-                continue
-            j = np.int64(indices[e])
-            flags_j = flags[j]
-            before += 1
-            if flags_j & SANCTIONED_FLAG:
-                flagged += 1
-            if distancing and _drops(p, key, i, j, flags_i, flags_j, edge_layer[e], n):
-                active[e] = False
-                continue
-            degree += 1
-            w = p.layer_weight[edge_layer[e]]
-            if flags_j & MEMBER_FLAG and w > 0:
-                weight_sum += w
-                score_sum += w * score[j]
-                if flags_j & LOW_FLAG:
-                    low += 1
+        row = indptr[i]
+        # A row holds family, then work, then friends ties (Network.layer_start).
+        for layer in range(3):
+            first = row if layer == 0 else row + layer_start[layer - 1, i]
+            last = row + layer_start[layer, i] if layer < 2 else indptr[i + 1]
+            weight = p.layer_weight[layer]
+            drop = p.drop_probability[layer]
+            for e in range(first, last):
+                if not (active[e >> 3] >> (e & 7)) & 1:
+                    continue
+                j = np.int64(indices[e])
+                flags_j = flags[j]
+                before += 1
+                if flags_j & SANCTIONED_FLAG:
+                    flagged += 1
+                if distancing and _drops(key, i, j, flags_i, flags_j, drop, n):
+                    # Chunks start at edge multiples of 8 (Context.chunks): no byte spans two threads.
+                    active[e >> 3] &= np.uint8(~(1 << (e & 7)) & 0xFF)
+                    continue
+                degree += 1
+                if flags_j & MEMBER_FLAG and weight > 0:
+                    weight_sum += weight
+                    score_sum += weight * score[j]
+                    if flags_j & LOW_FLAG:
+                        low += 1
         if weight_sum > 0:
             social[i] = p.association_weight * score_sum / weight_sum - p.social_penalty * low
         else:
@@ -104,22 +110,22 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, edge_layer, key, respon
 
 
 @numba.njit(cache=True, parallel=True)
-def network_pass(p, people, sc, s, r, indptr, indices, edge_layer, key, respond, chunks, sums):
+def network_pass(p, people, sc, s, r, indptr, indices, layer_start, key, respond, chunks, sums):
     """The social term of the next score for everyone; with respond, chilling and distancing too."""
     for c in numba.prange(chunks.shape[0] - 1):
-        _network_chunk(p, people, sc, s, r, indptr, indices, edge_layer, key, respond, chunks[c], chunks[c + 1],
+        _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, key, respond, chunks[c], chunks[c + 1],
                        sums[numba.get_thread_id()])
 
 
 def step(ctx: Context, state: State, t: int, sums: np.ndarray) -> None:
     """Chilling and distancing for step t, and the contacts' term of step t + 1's score."""
     net = ctx.society.network
-    network_pass(ctx.params, ctx.people, state.scoring, state.sanctions, state.responses, net.indptr, net.indices, net.edge_layer,
-                 rng.key(ctx.seed, STREAMS[0], t), True, ctx.chunks, sums)
+    network_pass(ctx.params, ctx.people, state.scoring, state.sanctions, state.responses, net.indptr, net.indices,
+                 net.layer_start, rng.key(ctx.seed, STREAMS[0], t), True, ctx.chunks, sums)
 
 
 def start(ctx: Context, state: State, sums: np.ndarray) -> None:
     """The contacts' term of the first step's score, from everyone's starting score."""
     net = ctx.society.network
-    network_pass(ctx.params, ctx.people, state.scoring, state.sanctions, state.responses, net.indptr, net.indices, net.edge_layer,
-                 np.uint64(0), False, ctx.chunks, sums)
+    network_pass(ctx.params, ctx.people, state.scoring, state.sanctions, state.responses, net.indptr, net.indices,
+                 net.layer_start, np.uint64(0), False, ctx.chunks, sums)

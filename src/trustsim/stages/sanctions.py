@@ -81,7 +81,7 @@ def _condition(p, rules, sc, s, r, i, event_cause, individual):
         if holds:
             first_error = _erroneous_first(score_cause(p, sc, i, individual, bar), first_error)
     if rules.on_list[r] == ON_COURT_LIST:
-        holds &= s.court_since[i] >= 0
+        holds &= s.court_since[i] > 0
         first_error = _erroneous_first(s.court_cause[i], first_error)
     elif rules.on_list[r] == ON_BLACKLIST:
         holds &= s.cause[_BLACKLIST, i] != NOT_APPLIED
@@ -98,7 +98,7 @@ def _may_hold(p, sc, s, i, event_cause):
     """False when no rule's condition can hold for person i this step (most people, most steps)."""
     if sc.score[i] < p.rule_score_ceiling:
         return True
-    if p.rule_on_list and (s.court_since[i] >= 0 or s.cause[_BLACKLIST, i] != NOT_APPLIED):
+    if p.rule_on_list and (s.court_since[i] > 0 or s.cause[_BLACKLIST, i] != NOT_APPLIED):
         return True
     for kind in range(event_cause.shape[0]):
         if p.rule_event_kinds[kind] and event_cause[kind] != NOT_APPLIED:
@@ -124,20 +124,20 @@ def _apply(s, measure, i, cause, until):
 
 @numba.njit(cache=True, inline="always")
 def _court_list(p, keys, sc, s, i, t, judgment_cause):
-    if s.court_since[i] >= 0:
+    if s.court_since[i] > 0:
         fulfilled = unit_jit(keys[FULFIL], i) < p.fulfil_probability
-        if fulfilled or t - s.court_since[i] >= p.court_term_steps:
-            s.court_since[i] = -1
+        if fulfilled or t + 1 - s.court_since[i] >= p.court_term_steps:
+            s.court_since[i] = 0
             s.court_cause[i] = NOT_APPLIED
-    if sc.member[i] and judgment_cause != NOT_APPLIED and s.court_since[i] < 0:
-        s.court_since[i] = t
+    if sc.member[i] and judgment_cause != NOT_APPLIED and s.court_since[i] == 0:
+        s.court_since[i] = t + 1
         s.court_cause[i] = judgment_cause
 
 
 @numba.njit(cache=True, inline="always")
 def _appeal(p, keys, s, i):
     """Appeals: True when person i's appeal against an erroneous entry is granted (and lifted)."""
-    sanctioned = s.court_since[i] >= 0
+    sanctioned = s.court_since[i] > 0
     erroneous = s.court_cause[i] != TRUE and s.court_cause[i] != NOT_APPLIED
     for m in range(N_MEASURES):
         if s.cause[m, i] != NOT_APPLIED:
@@ -148,12 +148,12 @@ def _appeal(p, keys, s, i):
     if not (erroneous and unit_jit(keys[GRANTED], i) < p.appeal_success):
         return False
     if s.court_cause[i] != TRUE:
-        s.court_since[i] = -1
+        s.court_since[i] = 0
         s.court_cause[i] = NOT_APPLIED
     for m in range(N_MEASURES):
         if s.cause[m, i] != TRUE:
             s.cause[m, i] = NOT_APPLIED
-            s.until[m, i] = -1
+            s.until[m, i] = 0
     return True
 
 
@@ -211,17 +211,17 @@ def household(p, rules, keys, behaviour_keys, sc, s, lo, hi, t, event_cause, ind
         was_listed = (s.lists[i] & (COURT_LIST | BLACKLIST)) != 0
         applied = _applied(s, i)
         lists = np.uint8(0)
-        if applied or s.court_since[i] >= 0:
+        if applied or s.court_since[i] > 0:
             for m in range(N_MEASURES):
                 if not (applied >> m) & 1 or s.until[m, i] > t or (held[j] >> m) & 1:
                     continue
                 if math.isnan(p.exit_bar[m]) or score[i] >= p.exit_bar[m]:
                     s.cause[m, i] = NOT_APPLIED
-                    s.until[m, i] = -1
+                    s.until[m, i] = 0
             if _appeal(p, keys, s, i):
                 lists |= CLEARED
             applied = _applied(s, i)
-            if s.court_since[i] >= 0:
+            if s.court_since[i] > 0:
                 lists |= COURT_LIST
             if (applied >> _BLACKLIST) & 1:
                 lists |= BLACKLIST

@@ -142,16 +142,21 @@ def misfiled_in(p, keys, misfiled, i, counts):
 
 @numba.njit(cache=True, _nrt=False)  # no reference counting: see kernels/person_pass.py
 def _search_chunk(p, people, b, sc, s, r, behaviour_keys, keys, cover, t, lo, hi, searches, misfiled, means,
-                  scratch):
+                  scratch, out):
     for i in range(lo, hi):
         shock = behaviour.shock_end(p, behaviour_keys, b.shock_until[i], i, t)
         kept = behaviour.income_kept(p, s, i, shock, t)
         behaviour.event_means(p, people, s, i, sc.member[i], r.perceived_risk[i], kept, means)
         urban = people.urban[i]
         cell = people.region[i] * 2 + urban
-        misfiled_out(p, keys, cover, urban, means, i, scratch, misfiled)
+        out[:] = 0
+        if misfiled_out(p, keys, cover, urban, means, i, scratch, out):
+            for k in range(N_EVENT_KINDS):
+                misfiled[k] += out[k]
+        # Every sighting is searched, whoever it is then filed under.
         for row in range(p.offline_kinds.shape[0]):
-            searches[cell, row] += filed_right(p, keys, cover, urban, means, p.offline_kinds[row], i)
+            k = p.offline_kinds[row]
+            searches[cell, row] += filed_right(p, keys, cover, urban, means, k, i) + out[k]
 
 
 @numba.njit(cache=True, parallel=True)
@@ -160,7 +165,8 @@ def _search_pass(p, people, b, sc, s, r, behaviour_keys, keys, cover, t, chunks,
     for c in numba.prange(chunks.shape[0] - 1):
         thread = numba.get_thread_id()
         _search_chunk(p, people, b, sc, s, r, behaviour_keys, keys, cover, t, chunks[c], chunks[c + 1],
-                      searches[thread], misfiled[thread], np.empty(N_EVENT_KINDS), np.empty(N_EVENT_KINDS))
+                      searches[thread], misfiled[thread], np.empty(N_EVENT_KINDS), np.empty(N_EVENT_KINDS),
+                      np.zeros(N_EVENT_KINDS, np.int64))
 
 
 def count(ctx: Context, state: State, t: int, behaviour_keys: np.ndarray, keys: np.ndarray, cover: np.ndarray) -> None:
@@ -168,7 +174,8 @@ def count(ctx: Context, state: State, t: int, behaviour_keys: np.ndarray, keys: 
     threads = numba.get_num_threads()
     searches = np.zeros((threads, ctx.n_cells, len(OFFLINE_KINDS)), np.int64)
     misfiled = np.zeros((threads, N_EVENT_KINDS), np.int64)
-    _search_pass(ctx.params, ctx.people, state.behaviour, state.scoring, state.sanctions, state.responses, behaviour_keys, keys, cover, t, ctx.chunks, searches, misfiled)
+    _search_pass(ctx.params, ctx.people, state.behaviour, state.scoring, state.sanctions, state.responses,
+                 behaviour_keys, keys, cover, t, ctx.chunks, searches, misfiled)
     state.surveillance.searches[:] = searches.sum(axis=0)
     state.surveillance.misfiled[:] = misfiled.sum(axis=0)
 
