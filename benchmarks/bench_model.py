@@ -65,9 +65,13 @@ def section(rows: list[dict]) -> str:
         "## Full model (national_2020)",
         "",
         f"`python benchmarks/bench_model.py`, {datetime.date.today().isoformat()}; {machine()}; "
-        f"{versions('numpy', 'numba', 'scipy', 'pandas')}. Person-steps/s per stage = people x steps / "
-        "seconds in that stage; all = the step loop without generating the society. Load is the "
-        "1-minute load average before the run (other work on the machine).",
+        f"{versions('numpy', 'numba', 'scipy', 'pandas')}. Person-steps/s per pass = people x steps / "
+        "seconds in that pass (searches: surveillance's draws that link people; people: behaviour, "
+        "surveillance, scoring and sanctions household by household, with the metrics' sums; network: "
+        "responses and the contacts' term of the score; metrics: turning the sums into metrics); all = "
+        "the step loop without generating the society. B/person (arrays) counts the society's and the "
+        "state's arrays; RSS adds the interpreter and libraries (about 0.4 GiB). Load is the 1-minute "
+        "load average before the run (other work on the machine).",
         "",
         "| people | steps | " + " | ".join(stages) + " | all | society s | B/person (arrays) | peak RSS GiB "
         "| B/person (RSS) | estimate GiB | load |",
