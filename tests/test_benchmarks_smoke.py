@@ -25,3 +25,12 @@ def test_reference_workload_benchmark_runs():
 def test_society_benchmark_runs():
     figures = json.loads(run(BENCH / "bench_society.py", "--people", "20000").strip().splitlines()[-1])
     assert figures["people"] == 20_000 and figures["mean_degree"] > 0
+
+
+def test_the_one_command_runs_every_benchmark_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("run_all", BENCH / "run_all.py")
+    run_all = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_all)
+    assert set(run_all.SCRIPTS) == {path.name for path in BENCH.glob("bench_*.py")}

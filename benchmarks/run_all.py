@@ -1,0 +1,33 @@
+"""The whole benchmark suite in one command: society, reference workload, full model.
+
+Run `python benchmarks/run_all.py` (about 25 minutes on 2 cores; `--quick` runs each script at
+tiny sizes and writes nothing). Each script runs in its own process, one after the other, and
+rewrites only its own section of benchmarks/RESULTS.md; a script that fails stops the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# In this order: the society first, since the other two build on it.
+SCRIPTS = ("bench_society.py", "bench_reference.py", "bench_model.py")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, print only (a smoke test)")
+    args = parser.parse_args()
+    for script in SCRIPTS:
+        extra = ["--quick"] if args.quick else []
+        if script == "bench_society.py" and args.quick:
+            extra = ["--people", "20000"]
+        print(f"== {script} {' '.join(extra)}", flush=True)
+        subprocess.run([sys.executable, str(HERE / script), *extra], check=True)
+
+
+if __name__ == "__main__":
+    main()
