@@ -45,8 +45,6 @@ from .society.memory import built_bytes, estimate_bytes as build_peak_bytes, exp
 from .stages import behaviour, responses, sanctions, scoring, surveillance
 from .state import BLACKLIST, COURT_LIST, LOW_FLAG, MEASURE, MEMBER_FLAG, State
 
-PASSES = ("searches", "people", "network", "metrics")
-
 # Per-step temporaries (per-thread sums, keys) are per cell, not per person; what remains is the
 # per-person context (dissent decile) and allocator slack, set from benchmarks/bench_model.py.
 TEMPORARY_BYTES_PER_PERSON = 8

@@ -117,39 +117,6 @@ def poisson(seed: int, stream: str, step: int, lam: np.ndarray, index: np.ndarra
     return _poisson_many(key(seed, stream, step), idx, lam)
 
 
-@numba.njit(cache=True, inline="always")
-def binomial_inverse(u, n, p):
-    """Binomial(n, p) draw from one uniform by inversion (exact; n is small for per-step counts)."""
-    if n <= 0 or p <= 0.0:
-        return 0
-    if p >= 1.0:
-        return n
-    q = 1.0 - p
-    prob = q**n
-    cdf = prob
-    k = 0
-    while u > cdf and k < n:
-        prob *= (n - k) / (k + 1) * p / q
-        k += 1
-        cdf += prob
-    return k
-
-
-@numba.njit(cache=True, parallel=True)
-def _binomial_many(k, n, p):
-    out = np.empty(n.shape[0], dtype=np.int32)
-    for j in numba.prange(n.shape[0]):
-        out[j] = binomial_inverse(unit_jit(k, j), n[j], p[j]) if n[j] > 0 else 0
-    return out
-
-
-def binomial(seed: int, stream: str, step: int, n: np.ndarray, p: np.ndarray | float) -> np.ndarray:
-    """Binomial counts: of n[i] events, how many pass with probability p[i]; one per index 0..len(n)-1."""
-    n = np.ascontiguousarray(n, dtype=np.int32)
-    p = np.ascontiguousarray(np.broadcast_to(p, n.shape), dtype=np.float64)
-    return _binomial_many(key(seed, stream, step), n, p)
-
-
 def keys(seed: int, streams: tuple[str, ...], step: int) -> np.ndarray:
     """The keys of several streams for one step, as a uint64 array for the Numba passes."""
     return np.array([key(seed, stream, step) for stream in streams], dtype=np.uint64)
