@@ -121,6 +121,7 @@ class Params(NamedTuple):
     court_enabled: bool
     fulfil_probability: float
     court_term_steps: int
+    blacklist_term_steps: int  # how long a firm stays listed
     # What can make any rule hold, to pass over the many people no rule can touch.
     rule_score_ceiling: float  # the highest score_below (0: none)
     rule_event_kinds: np.ndarray  # bool [kind]: kinds some rule's condition names
@@ -144,6 +145,11 @@ def _normaliser(values: np.ndarray) -> float:
     """1 / mean, so that rate x value / mean keeps the population's mean rate at the base rate."""
     mean = float(values.mean(dtype=np.float64)) if values.size else 0.0
     return 1.0 / mean if mean > 0 else 0.0
+
+
+def to_steps(weeks: float, scenario: Scenario) -> int:
+    """A duration in weeks as a whole number of steps, at least one."""
+    return max(1, round(weeks / (scenario.run.step_days / 7.0)))
 
 
 def metric_cell(region, urban, occupation, minority, decile, n_occupations):
@@ -178,6 +184,7 @@ class Context:
         decile = ((ranks * N_DECILES) // max(n, 1)).astype(np.uint8)
         view = People(**{name: people[name] for name in People._fields if name != "decile"}, decile=decile)
         values = _params(scenario, society)
+        rules = _rules(scenario)
         max_household = int(np.bincount(people["household"]).max()) if n else 1
         if max_household > MAX_HOUSEHOLD:
             raise UserError(
@@ -200,13 +207,13 @@ class Context:
             seed=seed,
             weeks_per_step=scenario.run.step_days / 7.0,
             params=values,
-            rules=_rules(scenario),
+            rules=rules,
             people=view,
             false_positive_rate=np.repeat(regional_fpir, 2),
             false_match_mass=np.bincount(search_cell, weights=weight, minlength=n_cells),
             n_cells=n_cells,
             chunks=_chunks(people["household"], society.network.indptr),
-            step_dtype=step_dtype(_last_step(scenario, values)),
+            step_dtype=step_dtype(_last_step(scenario, values, rules)),
             max_household=max_household,
         )
 
@@ -228,12 +235,10 @@ def _chunks(household: np.ndarray, indptr: np.ndarray, size: int = 8192) -> np.n
     return np.unique(np.concatenate([[0], cuts, [n]])).astype(np.int64)
 
 
-def _last_step(scenario: Scenario, p: Params) -> int:
+def _last_step(scenario: Scenario, p: Params, rules: Rules) -> int:
     """The largest step number the state may record: the run's end plus the longest duration."""
-    weeks = scenario.run.step_days / 7.0
-    durations = [max(1, round(r.min_weeks / weeks)) for r in scenario.sanctions.rules]
-    durations += [p.court_term_steps + 1, p.shock_steps, max(1, round(scenario.sanctions.blacklist_term_weeks / weeks))]
-    return scenario.run.steps + max(durations)
+    longest = max([*rules.min_steps, p.court_term_steps + 1, p.shock_steps, p.blacklist_term_steps])
+    return scenario.run.steps + int(longest)
 
 
 def _floats(values) -> np.ndarray:
@@ -242,14 +247,13 @@ def _floats(values) -> np.ndarray:
 
 def _rules(scenario: Scenario) -> Rules:
     rules = scenario.sanctions.rules
-    weeks = scenario.run.step_days / 7.0
     lists = {None: ON_NO_LIST, "court_list": ON_COURT_LIST, "blacklist": ON_BLACKLIST}
     return Rules(
         measure=np.array([MEASURE[r.measure] for r in rules], np.int64),
         score_below=np.array([np.nan if r.when.score_below is None else r.when.score_below for r in rules]),
         on_list=np.array([lists[r.when.on_list] for r in rules], np.int64),
         event=np.array([-1 if r.when.event is None else EVENT[r.when.event] for r in rules], np.int64),
-        min_steps=np.array([max(1, round(r.min_weeks / weeks)) for r in rules], np.int64),
+        min_steps=np.array([to_steps(r.min_weeks, scenario) for r in rules], np.int64),
         relatives=np.array([r.relatives for r in rules], bool),
     )
 
@@ -301,9 +305,6 @@ def _params(scenario: Scenario, society: "Society") -> Params:
         reward_bar[REWARD[reward.reward]] = np.fmin(reward_bar[REWARD[reward.reward]], reward.score_at_least)
     bars = [r.score_at_least for r in sc.rewards.rules]
 
-    def steps(w: float) -> int:
-        return max(1, round(w / weeks))
-
     baseline_share = min(max((scoring.baseline - 350.0) / 600.0, 1e-6), 1 - 1e-6)
     chilling, distancing = responses.chilling, responses.distancing
     speech_penalised = weights.political > 0 and points.critical_post < 0
@@ -327,7 +328,7 @@ def _params(scenario: Scenario, society: "Society") -> Params:
         sociability_norm=_normaliser(people["sociability"]),
         income_norm=_normaliser(people["income"]),
         shock_probability=min(rates.income_shock_rate * weeks, 1.0),
-        shock_steps=steps(rates.income_shock_weeks),
+        shock_steps=to_steps(rates.income_shock_weeks, sc),
         shock_factor=rates.income_shock_factor,
         job_ban_income_factor=sanctions.effects.job_ban_income_factor,
         blacklist_income_factor=sanctions.effects.blacklist_income_factor,
@@ -361,7 +362,8 @@ def _params(scenario: Scenario, society: "Society") -> Params:
         reward_floor=min(bars) if bars else scoring.baseline,
         court_enabled=sanctions.court_list.enabled,
         fulfil_probability=min(sanctions.court_list.fulfil_rate * weeks, 1.0),
-        court_term_steps=steps(sanctions.court_list.term_weeks),
+        court_term_steps=to_steps(sanctions.court_list.term_weeks, sc),
+        blacklist_term_steps=to_steps(sanctions.blacklist_term_weeks, sc),
         rule_score_ceiling=max([r.when.score_below or 0.0 for r in rules], default=0.0),
         rule_event_kinds=np.array([k in {r.when.event for r in rules} for k in EVENT_KINDS]),
         rule_on_list=any(r.when.on_list is not None for r in rules),

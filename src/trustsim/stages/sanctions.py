@@ -47,15 +47,11 @@ _BLACKLIST, _JOB_BAN = MEASURE["blacklist"], MEASURE["job_ban"]
 _FLIGHT_BAN, _RAIL_BAN, _ID_BLOCK = MEASURE["flight_ban"], MEASURE["rail_ban"], MEASURE["id_block"]
 
 
-def _steps(ctx: Context, weeks: float) -> int:
-    return max(1, round(weeks / ctx.weeks_per_step))
-
-
 def list_firms(ctx: Context, state: State, t: int, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """List firms with observed corruption; return the owners barred this step (sorted) and until when."""
     s = state.sanctions
     if ctx.scenario.sanctions.firm_listing:
-        s.firm_listed_until[observed > 0] = t + _steps(ctx, ctx.scenario.sanctions.blacklist_term_weeks)
+        s.firm_listed_until[observed > 0] = t + ctx.params.blacklist_term_steps
     listed = s.firm_listed_until > t
     owners = ctx.society.firms["owner"][listed].astype(np.int64)
     until = s.firm_listed_until[listed]
