@@ -70,8 +70,6 @@ def _record_metrics(p, people, sc, s, i, individual, crimes, detected, sums, his
     acc[_CRIMES] += crimes
     acc[_DETECTED] += detected
     lists = s.lists[i]
-    if not s.flags[i] & SANCTIONED_FLAG and not lists & LIST_EXIT:
-        return
     if lists & (COURT_LIST | BLACKLIST):
         acc[_LISTED] += 1
     if lists & LIST_ENTRY:
@@ -139,10 +137,7 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
         for j in range(hi - lo):
             i = lo + j
             # 1. behaviour
-            shock = behaviour.shock_end(p, behaviour_keys, b.shock_until[i], i, t)
-            b.shock_until[i] = shock
-            kept = behaviour.income_kept(p, s, i, shock, t)
-            behaviour.event_means(p, people, s, i, sc.member[i], risk[i], kept, means)
+            b.shock_until[i], kept = behaviour.expected(p, people, b, sc, s, risk, behaviour_keys, i, t, means)
             flight, rail = behaviour.travel_means(p, people, s, i, kept)
             travel[j, 0] = flight
             travel[j, 1] = rail

@@ -90,6 +90,16 @@ def event_means(p, people, s, i, member, risk, kept, means):
 
 
 @numba.njit(cache=True, inline="always")
+def expected(p, people, b, sc, s, risk, keys, i, t, means):
+    """Person i's step: the end of their income shock after this step's draw, the share of income
+    they keep, and (into means) their expected events. Both passes that draw events start here."""
+    shock = shock_end(p, keys, b.shock_until[i], i, t)
+    kept = income_kept(p, s, i, shock, t)
+    event_means(p, people, s, i, sc.member[i], risk[i], kept, means)
+    return shock, kept
+
+
+@numba.njit(cache=True, inline="always")
 def travel_means(p, people, s, i, kept):
     """Expected flight and rail ticket attempts this step; bans in force at its start deter them."""
     travel = people.income[i] * p.income_norm * kept

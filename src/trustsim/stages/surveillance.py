@@ -144,9 +144,7 @@ def misfiled_in(p, keys, misfiled, i, counts):
 def _search_chunk(p, people, b, sc, s, r, behaviour_keys, keys, cover, t, lo, hi, searches, misfiled, means,
                   scratch, out):
     for i in range(lo, hi):
-        shock = behaviour.shock_end(p, behaviour_keys, b.shock_until[i], i, t)
-        kept = behaviour.income_kept(p, s, i, shock, t)
-        behaviour.event_means(p, people, s, i, sc.member[i], r.perceived_risk[i], kept, means)
+        behaviour.expected(p, people, b, sc, s, r.perceived_risk, behaviour_keys, i, t, means)
         urban = people.urban[i]
         cell = people.region[i] * 2 + urban
         out[:] = 0
