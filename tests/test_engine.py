@@ -71,3 +71,11 @@ def test_a_snapshot_holds_every_person_with_what_the_system_did_to_them(tmp_path
     assert {"region", "minority", "dissent", "lists", "cause.flight_ban", "perceived_risk"} <= set(snap.columns)
     run_id = result.save(tmp_path)
     assert (tmp_path / f"snapshot_{run_id}.parquet").exists()
+
+
+def test_a_cold_kernel_cache_is_detected_so_the_first_run_can_say_it_compiles(tmp_path):
+    """An empty NUMBA_CACHE_DIR reads as not cached (the CLI then prints its one-line notice)."""
+    probe = "from trustsim.kernels.cache import step_kernels_cached; print(step_kernels_cached())"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

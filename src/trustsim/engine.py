@@ -26,6 +26,7 @@ need.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 from collections.abc import Iterator
 
@@ -36,6 +37,7 @@ import psutil
 from . import rng
 from .context import Context
 from .errors import UserError
+from .kernels.cache import step_kernels_cached
 from .kernels.person_pass import person_pass
 from .metrics import Recorder
 from .result import Result
@@ -142,6 +144,9 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings:
     """Run a scenario and return its audit metrics (and a person-level snapshot if asked for)."""
     call = timings.timed if timings is not None else _untimed
     started = dt.datetime.now(dt.timezone.utc)
+    if progress and not step_kernels_cached():
+        print("Compiling trustsim's kernels: this first run takes about a minute longer, once; "
+              "later runs start at once.", file=sys.stderr, flush=True)
     with _progress(progress, scenario.run.steps, scenario.name) as advance:
         for t, ctx, state, recorder in _run(scenario, seed, timings):
             call("metrics", recorder.record, t)
