@@ -51,10 +51,10 @@ from typing import Any
 
 import numpy as np
 
-from trustsim.engine import simulate
+from trustsim.engine import check_memory, simulate
 from trustsim.errors import UserError
 from trustsim.result import Result
-from trustsim.scenario.loading import load_scenario
+from trustsim.scenario.loading import load_scenario, source_label
 from trustsim.scenario.schema import Scenario
 
 DEFAULT_TRIALS = 60
@@ -463,6 +463,7 @@ def calibrate(
         if people < 100:
             raise UserError(f"--people: {people}; allowed: a whole number >= 100")
         base = with_values(base, {"population.people": people})
+    check_memory(base, base.name if isinstance(scenario, Scenario) else source_label(scenario))
     _check_scenario(base)
     window = calibration_window(base)
     began = time.perf_counter()
