@@ -13,6 +13,7 @@ import pytest
 from trustsim import cli, load_scenario, simulate
 from trustsim.errors import UserError
 from trustsim.experiments import calibration as cal
+from trustsim.experiments.calibration.targets import _fmt
 from trustsim.stages.surveillance import court_rollout
 
 TINY = 1500  # people: a trial runs in well under a second
@@ -147,7 +148,7 @@ def test_shipped_preset_fit_report_shows_every_published_point():
     assert len(rows) == len(cal.PUBLISHED)
     for target, value, row in zip(cal.PUBLISHED, fit.values, rows):
         assert target.label in row and target.published_text() in row
-        assert cal._fmt(value, target.series) in row
+        assert _fmt(value, target.series) in row
     assert "<script" in page and '<script src="http' not in page  # plotly inline: self-contained
 
 
