@@ -62,7 +62,7 @@ def test_loss_grows_with_the_log_error_and_a_band_is_free_inside():
     assert cal.loss(off, targets) == 0.0
 
 
-def test_every_published_figure_of_facts_md_is_a_target():
+def test_every_published_figure_of_sources_md_is_a_target():
     listed = {(t.date.strftime("%Y-%m"), t.value) for t in cal.PUBLISHED if t.series == "listings"}
     assert listed == {("2014-03", 0.0755e6), ("2015-12", 3.08e6), ("2017-02", 6.73e6), ("2018-05", 10.89e6)}
     flights = sorted(t.value for t in cal.PUBLISHED if t.series == "flights" and t.since is None)

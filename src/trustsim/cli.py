@@ -137,7 +137,7 @@ def calibrate(
     threads: Annotated[int, typer.Option(help="Numba threads per run (results do not depend on it).")] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
 ) -> None:
-    """Fit a court-list scenario to the published counts (shared/facts.md); write the fitted preset and a fit report."""
+    """Fit a court-list scenario to the published counts (docs/sources.md); write the fitted preset and a fit report."""
     from trustsim.experiments import calibration as cal
 
     check_directory(out)  # before the search, so a bad --out does not cost it

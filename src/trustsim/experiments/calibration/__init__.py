@@ -1,4 +1,4 @@
-"""Calibration: fit the court-list preset to the published counts of shared/facts.md.
+"""Calibration: fit the court-list preset to the published counts (docs/sources.md).
 
 Use `calibrate` (or `trustsim calibrate judicial_lists`) to fit a scenario with a court list to
 the public time series of the court list of dishonest judgment debtors, 2014 to 2018-05, and

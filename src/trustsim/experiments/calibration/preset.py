@@ -64,7 +64,7 @@ def fitted_yaml(calibration: Calibration) -> str:
         "#",
         f"# Fitted by `{command}`",
         "# to the published counts of the court list of dishonest judgment debtors and blocked flight and",
-        "# rail attempts, 2014 to 2018-05 (shared/facts.md; docs/calibration.md); the calibration's",
+        "# rail attempts, 2014 to 2018-05 (docs/sources.md; docs/calibration.md); the calibration's",
         "# seed, trials and people above are its defaults, so the same command reproduces this file.",
         f"# Fit: loss {calibration.fit.loss:.4f} (mean squared log error over "
         f"{sum(t.fitted for t in PUBLISHED)} published figures), from {calibration.start_loss:.4f} at the start.",

@@ -65,25 +65,26 @@ def _month_end(year: int, month: int) -> dt.date:
 
 M = 1e6
 PUBLISHED: tuple[Target, ...] = (
-    Target("listings", _month_end(2014, 3), 0.0755 * M, "facts.md: 0.0755 M listed by 2014-03"),
-    Target("listings", _month_end(2015, 12), 3.08 * M, "facts.md"),
-    Target("listings", _month_end(2017, 2), 6.73 * M, "facts.md"),
-    Target("listings", _month_end(2018, 5), 10.89 * M, "facts.md"),
+    Target("listings", _month_end(2014, 3), 0.0755 * M, "docs/sources.md: 0.0755 M listed by 2014-03"),
+    Target("listings", _month_end(2015, 12), 3.08 * M, "docs/sources.md"),
+    Target("listings", _month_end(2017, 2), 6.73 * M, "docs/sources.md"),
+    Target("listings", _month_end(2018, 5), 10.89 * M, "docs/sources.md"),
     Target("exits", _month_end(2014, 3), 0.2 * 0.0755 * M,
-           "facts.md: about 20% of the 2014-03 listings removed after paying; under a simulated person at the "
+           "docs/sources.md: about 20% of the 2014-03 listings removed after paying; under a simulated person at the "
            "default size", fitted=False),
-    Target("exits", _month_end(2017, 2), 1.0 * M, "facts.md: about 1 million paid or complied by early 2017"),
-    Target("exit_share", _month_end(2018, 5), 0.21, "facts.md: 15-27% of all listings paid or complied by 2018",
+    Target("exits", _month_end(2017, 2), 1.0 * M, "docs/sources.md: about 1 million paid or complied by early 2017"),
+    Target("exit_share", _month_end(2018, 5), 0.21, "docs/sources.md: 15-27% of all listings paid or complied by 2018",
            low=0.15, high=0.27),
-    Target("flights", _month_end(2015, 12), 3.76 * M, "facts.md"),
-    Target("flights", _month_end(2017, 2), 6.15 * M, "facts.md"),
-    Target("flights", _month_end(2017, 12), 9.36 * M, "facts.md"),
-    Target("flights", _month_end(2018, 5), 11.60 * M, "facts.md"),
-    Target("rail", _month_end(2015, 12), 0.60 * M, "facts.md"),
-    Target("rail", _month_end(2017, 2), 2.22 * M, "facts.md"),
-    Target("rail", _month_end(2017, 12), 3.67 * M, "facts.md"),
-    Target("rail", _month_end(2018, 5), 4.41 * M, "facts.md"),
-    Target("flights", _month_end(2014, 8), 108_000, "facts.md: 108,000 blocked flight attempts in July-August 2014",
+    Target("flights", _month_end(2015, 12), 3.76 * M, "docs/sources.md"),
+    Target("flights", _month_end(2017, 2), 6.15 * M, "docs/sources.md"),
+    Target("flights", _month_end(2017, 12), 9.36 * M, "docs/sources.md"),
+    Target("flights", _month_end(2018, 5), 11.60 * M, "docs/sources.md"),
+    Target("rail", _month_end(2015, 12), 0.60 * M, "docs/sources.md"),
+    Target("rail", _month_end(2017, 2), 2.22 * M, "docs/sources.md"),
+    Target("rail", _month_end(2017, 12), 3.67 * M, "docs/sources.md"),
+    Target("rail", _month_end(2018, 5), 4.41 * M, "docs/sources.md"),
+    Target("flights", _month_end(2014, 8), 108_000,
+           "docs/sources.md: 108,000 blocked flight attempts in July-August 2014",
            since=dt.date(2014, 7, 1), fitted=False),
 )
 

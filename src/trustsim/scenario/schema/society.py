@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from trustsim.scenario.schema.base import Occupation, Section, param
 
 
-# 2020 census, million people per province (shared/facts.md).
+# 2020 census, million people per province (docs/sources.md).
 CENSUS_2020_PROVINCES: dict[str, float] = {
     "Guangdong": 126.01, "Shandong": 101.53, "Henan": 99.37, "Jiangsu": 84.75,
     "Sichuan": 83.67, "Hebei": 74.61, "Hunan": 66.44, "Zhejiang": 64.57, "Anhui": 61.03,
