@@ -23,7 +23,6 @@ import math
 from dataclasses import dataclass
 
 
-
 SERIES = {
     "listings": ("people listed (cumulative listings)", "sum of blacklist_entries"),
     "exits": ("listings ended: paid or complied (cumulative)", "sum of blacklist_exits"),
