@@ -1,4 +1,4 @@
-"""Benchmark of the reference workload (shared/bench/reference-workload.md) against peers and the machine.
+"""Benchmark of the reference workload (benchmarks/README.md) against peers and the machine.
 
 Run `python benchmarks/bench_reference.py` (minutes; --quick runs tiny sizes in seconds as a smoke
 test). In one run it measures, side by side: trustsim's fused kernel (trustsim.kernels.reference)
@@ -44,7 +44,7 @@ IDEAL_BYTES = 96
 PROBE_ELEMENTS = 1 << 26
 GATHERS = 1 << 24
 TARGETS = {10**6: 60e6, 10**7: 40e6}  # person-steps/s, issue 6, locality-ordered graph
-# Figures from shared/bench/reference-workload.md, person-steps/s, ER graph in random order.
+# Published figures for the reference workload (benchmarks/README.md), person-steps/s, ER graph in random order.
 PUBLISHED = {
     ("Mesa 3.3 idiomatic (Network)", 10**4): 0.16e6,
     ("Mesa 3.3 idiomatic (Network)", 10**5): 0.08e6,
@@ -427,7 +427,7 @@ def report(quick, threads, load, probes, stream_bound, gather_bound, rows, graph
                 f"{fmt_rate(r['cpu_rate'])} per CPU-second."
             )
     lines += ["", "Graphs:", ""] + [f"- {g}" for g in graphs_seen]
-    lines += ["", "Published figures (shared/bench/reference-workload.md, ER random order) beside ours:", ""]
+    lines += ["", "Published figures (the reference workload, benchmarks/README.md; ER random order) beside ours:", ""]
     lines += ["| implementation | N | published | here |", "| --- | --- | --- | --- |"]
     mine = {
         "Mesa 3.3 idiomatic (Network)": "Mesa idiomatic (Network)",

@@ -13,6 +13,7 @@ import pytest
 from trustsim import cli, load_scenario, simulate
 from trustsim.errors import UserError
 from trustsim.experiments import calibration as cal
+from trustsim.experiments.calibration.targets import _fmt
 from trustsim.stages.surveillance import court_rollout
 
 TINY = 1500  # people: a trial runs in well under a second
@@ -61,7 +62,7 @@ def test_loss_grows_with_the_log_error_and_a_band_is_free_inside():
     assert cal.loss(off, targets) == 0.0
 
 
-def test_every_published_figure_of_facts_md_is_a_target():
+def test_every_published_figure_of_sources_md_is_a_target():
     listed = {(t.date.strftime("%Y-%m"), t.value) for t in cal.PUBLISHED if t.series == "listings"}
     assert listed == {("2014-03", 0.0755e6), ("2015-12", 3.08e6), ("2017-02", 6.73e6), ("2018-05", 10.89e6)}
     flights = sorted(t.value for t in cal.PUBLISHED if t.series == "flights" and t.since is None)
@@ -147,7 +148,7 @@ def test_shipped_preset_fit_report_shows_every_published_point():
     assert len(rows) == len(cal.PUBLISHED)
     for target, value, row in zip(cal.PUBLISHED, fit.values, rows):
         assert target.label in row and target.published_text() in row
-        assert cal._fmt(value, target.series) in row
+        assert _fmt(value, target.series) in row
     assert "<script" in page and '<script src="http' not in page  # plotly inline: self-contained
 
 

@@ -93,6 +93,14 @@ def test_population_too_large_is_refused_before_anything(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_validate_refuses_a_population_too_large_naming_the_file(tmp_path, capsys):
+    people = psutil.virtual_memory().total  # at least a byte a person: cannot fit
+    path = tmp_path / "huge.yaml"
+    path.write_text(f"base: national_2020\npopulation: {{people: {people}}}\n")
+    assert_one_line_error(*invoke(capsys, "validate", str(path)),
+                          f"{path}: population.people", "GiB", "allowed: at most about")
+
+
 def test_no_traceback_from_a_real_process(files):
     done = trustsim("run", "unknown.yaml", cwd=files)
     assert_one_line_error(done.returncode, done.stdout, done.stderr, "did you mean population.people?")

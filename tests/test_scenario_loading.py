@@ -9,7 +9,7 @@ import psutil
 import pytest
 
 from trustsim.errors import UserError
-from trustsim.scenario.loading import load_scenario, parse_overrides, presets
+from trustsim.scenario.loading import load_scenario, parse_overrides, presets, source_label
 
 PRESETS = ("financial_only", "judicial_lists", "national_2020", "sesame_2015")
 
@@ -226,9 +226,14 @@ def test_override_with_bad_value_names_the_override():
     assert "override" in message and "population.people = 0" in message and ">= 1" in message
 
 
-def test_population_too_large_for_memory_is_refused_before_allocating(tmp_path):
+def test_loading_does_not_ask_about_memory(tmp_path):
+    # Whether a scenario fits is a question about running it (the engine and the command line ask it).
     people = psutil.virtual_memory().total  # at least one byte per person: cannot fit
     path = write(tmp_path, "huge.yaml", f"base: national_2020\npopulation: {{people: {people}}}\n")
-    message = error_of(path)
-    assert str(path) in message and "population.people" in message and "GiB" in message
-    assert "allowed: at most about" in message
+    assert load_scenario(path).population.people == people
+
+
+def test_source_label_names_a_preset_or_a_file(tmp_path):
+    path = write(tmp_path, "mine.yaml", "base: national_2020\n")
+    assert source_label("national_2020") == "preset national_2020"
+    assert source_label(str(path)) == source_label(path) == str(path)

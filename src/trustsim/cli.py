@@ -13,10 +13,10 @@ from typing import Annotated
 
 import typer
 
-from trustsim.engine import simulate
+from trustsim.engine import check_memory, simulate
 from trustsim.errors import UserError
 from trustsim.result import format_value
-from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets
+from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets, source_label
 from trustsim.store import DB, REPORT, check_directory, rebuild_report
 
 app = typer.Typer(
@@ -49,6 +49,7 @@ def run(
     if years is not None:
         overrides["run.years"] = years
     loaded = load_scenario(scenario, overrides)
+    check_memory(loaded, source_label(scenario))
     check_directory(out)  # before the run, so a bad --out does not cost a whole run
     result = simulate(loaded, seed=seed, progress=not quiet)
     run_id = result.save(out)
@@ -68,6 +69,7 @@ def run(
 def validate(scenario: ScenarioArg) -> None:
     """Check a scenario without running it; print OK and what it holds."""
     s = load_scenario(scenario)
+    check_memory(s, source_label(scenario))
     label = scenario if scenario == s.name else f"{scenario} ({s.name})"
     typer.echo(
         f"OK {label}: {s.population.people:,} people, {s.run.steps} steps of "
@@ -135,7 +137,7 @@ def calibrate(
     threads: Annotated[int, typer.Option(help="Numba threads per run (results do not depend on it).")] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
 ) -> None:
-    """Fit a court-list scenario to the published counts (shared/facts.md); write the fitted preset and a fit report."""
+    """Fit a court-list scenario to the published counts (docs/sources.md); write the fitted preset and a fit report."""
     from trustsim.experiments import calibration as cal
 
     check_directory(out)  # before the search, so a bad --out does not cost it
@@ -143,6 +145,7 @@ def calibrate(
         loaded = load_scenario(scenario)
         if people is not None:
             loaded = cal.with_values(loaded, {"population.people": people})
+        check_memory(loaded, source_label(scenario))
         fit, result = cal.assess(loaded, seed=seed, progress=not quiet)
         out.mkdir(parents=True, exist_ok=True)
         (out / cal.REPORT).write_text(cal.report_html(fit), encoding="utf-8")

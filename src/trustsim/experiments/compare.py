@@ -24,7 +24,7 @@ from scipy import stats
 from trustsim.engine import check_memory, simulate
 from trustsim.errors import UserError
 from trustsim.result import Result
-from trustsim.scenario.loading import apply_overrides, load_scenario
+from trustsim.scenario.loading import apply_overrides, load_scenario, source_label
 from trustsim.scenario.schema import Scenario
 
 COMPARE_PAGE = "compare.html"
@@ -149,10 +149,12 @@ def load_all(scenarios: Sequence[str | Scenario], overrides: dict | None = None)
     loaded = []
     for s in scenarios:
         if isinstance(s, Scenario):
-            s = apply_overrides(s, overrides, s.name) if overrides else s
-            check_memory(s, s.name)
+            label = s.name
+            s = apply_overrides(s, overrides, label) if overrides else s
         else:
+            label = source_label(str(s))
             s = load_scenario(str(s), overrides)
+        check_memory(s, label)
         loaded.append(s)
     return loaded
 

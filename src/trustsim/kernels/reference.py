@@ -1,4 +1,4 @@
-"""The reference workload of shared/bench/reference-workload.md as one fused Numba kernel.
+"""The reference workload (described in benchmarks/README.md) as one fused Numba kernel.
 
 Use this to compare trustsim's kernel style with other frameworks and with the machine's limits
 (benchmarks/bench_reference.py); it is not part of the model's step path. Each step, for every

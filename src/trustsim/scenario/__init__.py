@@ -1,4 +1,4 @@
-"""Scenarios: the schema of every parameter (schema.py) and how files become one (loading.py)."""
+"""Scenarios: the schema of every parameter (schema/) and how files become one (loading.py)."""
 
 from trustsim.scenario.loading import load_scenario, presets
 from trustsim.scenario.schema import Scenario

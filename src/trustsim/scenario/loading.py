@@ -4,8 +4,9 @@ Use `load_scenario` to turn a preset name or a YAML path (plus dotted-key overri
 validated `Scenario`, and `presets` to list the shipped presets. Every way a user's input can be
 wrong ends here as one `UserError` line naming the file (and line), the field path, the value
 given and what is allowed; this module is the only place that turns pydantic's and PyYAML's
-errors into such lines. A population too large for this machine is refused here, before anything
-is allocated, by the engine's own memory check.
+errors into such lines. Whether a scenario fits in this machine's memory is a question about
+running it, so it is not asked here: the engine asks it before every run, and the command line asks
+it with `source_label` right after loading, before any work.
 """
 
 from __future__ import annotations
@@ -98,11 +99,21 @@ def _read_path(path: Path, label: str) -> _Source:
         raise UserError(f"{label}: cannot be read ({exc}); allowed: a readable UTF-8 .yaml file") from None
 
 
+def _is_preset(name_or_path: str | Path) -> bool:
+    """Whether a user's scenario argument names a preset rather than a file."""
+    return isinstance(name_or_path, str) and not _looks_like_path(name_or_path) and (
+        name_or_path in _preset_names() or not Path(name_or_path).is_file())
+
+
+def source_label(name_or_path: str | Path) -> str:
+    """How error lines name a scenario argument: `preset NAME`, or the file's path as given."""
+    return f"preset {name_or_path}" if _is_preset(name_or_path) else str(Path(name_or_path))
+
+
 def _read(name_or_path: str | Path, relative_to: Path | None = None) -> _Source:
     """A preset by name, or a file (relative to the file that names it as its base)."""
-    if isinstance(name_or_path, str) and not _looks_like_path(name_or_path):
-        if name_or_path in _preset_names() or not Path(name_or_path).is_file():
-            return _read_preset(name_or_path)
+    if _is_preset(name_or_path):
+        return _read_preset(str(name_or_path))
     path = Path(name_or_path)
     if relative_to is not None and not path.is_absolute():
         path = relative_to.parent / path
@@ -418,7 +429,4 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
         raise _explain(exc, lambda loc: _blame(chain, loc)) from None
     if overrides:
         scenario = apply_overrides(scenario, overrides, top.label)
-    from trustsim.engine import check_memory  # the engine imports this package; import it late
-
-    check_memory(scenario, top.label)
     return scenario

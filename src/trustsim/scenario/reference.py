@@ -57,9 +57,9 @@ def markdown() -> str:
     lines = [
         "# Scenario parameters",
         "",
-        "Generated from src/trustsim/scenario/schema.py by `python -m trustsim.scenario.reference`.",
-        "Rates are per week unless the unit says otherwise. A source in brackets is from",
-        "shared/facts.md; every other default is a stated assumption, discussed in docs/model.md.",
+        "Generated from src/trustsim/scenario/schema/ by `python -m trustsim.scenario.reference`.",
+        "Rates are per week unless the unit says otherwise. A source in brackets is cited in full in",
+        "docs/sources.md; every other default is a stated assumption, discussed in docs/model.md.",
         "",
         "| key | default | unit | allowed | meaning |",
         "| --- | --- | --- | --- | --- |",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from trustsim.errors import UserError
-from trustsim.kernels import society_kernels as sk
+from trustsim.society import kernels as sk
 from trustsim.society.network import LAYERS
 
 MAX_LAYER_COUNT = np.iinfo(np.uint8).max

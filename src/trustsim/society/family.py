@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from trustsim import rng
-from trustsim.kernels import society_kernels as sk
+from trustsim.society import kernels as sk
 from trustsim.scenario.schema import Network
 from trustsim.society.csr import offsets_from_counts
 from trustsim.society.layout import Layout

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from trustsim import rng
-from trustsim.kernels import society_kernels as sk
+from trustsim.society import kernels as sk
 from trustsim.scenario.schema import Network, Traits
 from trustsim.society.csr import offsets_from_counts, symmetric_rows
 from trustsim.society.layout import Layout

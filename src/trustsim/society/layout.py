@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trustsim import rng
-from trustsim.kernels import society_kernels as sk
+from trustsim.society import kernels as sk
 from trustsim.scenario.schema import Population
 
 URBAN, RURAL = 1, 0

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from trustsim import rng
-from trustsim.kernels import society_kernels as sk
+from trustsim.society import kernels as sk
 
 LAYERS = ("family", "work", "friends")
 

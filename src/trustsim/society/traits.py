@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from trustsim import rng
-from trustsim.kernels import society_kernels as sk
+from trustsim.society import kernels as sk
 from trustsim.scenario.schema import Traits
 from trustsim.society.people import IncomeModel
 

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from trustsim import rng
-from trustsim.kernels import society_kernels as sk
+from trustsim.society import kernels as sk
 from trustsim.scenario.schema import WorkLayer
 from trustsim.society.csr import offsets_from_counts
 from trustsim.society.firms import Workplaces
