@@ -3,7 +3,8 @@
 Use ``Recorder`` once per run: the passes add each person's quantities to its per-cell sums (and
 score histograms), ``record(t)`` turns a step's sums into metrics, ``frame()`` gives the long table
 (step, date, metric, group, value). Groups are ``all`` and ``dimension=value`` for the dimensions
-region, urban, occupation, minority and dissent_decile.
+region, urban, occupation, minority and dissent_decile; expressed_dissent_ratio also has the stake
+groups (``stake=near_bar`` ...), which are not cells since people move between them.
 
 Every metric is a ratio of two sums (or a quantile), so it is computed from per-cell sums: each
 person falls in one cell of region x urban x occupation x minority x dissent decile, the passes add
