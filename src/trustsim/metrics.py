@@ -42,7 +42,7 @@ PERSON_SUMS = (
 # the committed (who do not hold back whatever their stake), else a score at or within bar_scale
 # above a sanction bar, a state job, a business, or none of these.
 STAKE_GROUPS = ("committed", "near_bar", "state_job", "business", "other")
-TIE_SCORE_SCALE = 16.0  # fixed point of the scores summed over ties (products stay inside int64)
+TIE_SCORE_SCALE = 16.0  # fixed point of score sums and products over ties (inside int64 at 1e9 ties)
 # Columns of the per-cell sums the network pass fills.
 NETWORK_SUMS = (
     "expressed", "degree", "isolated", "sanctioned_degree", "sanctioned_degree_start",
@@ -181,11 +181,12 @@ class Recorder:
         """Pearson correlation of the scores at the two ends of active ties between members (each
         tie seen from both ends; a group's value covers the ties of its members)."""
         ties = net["ties"]
-        mean_own = self._divide(net["tie_own"], ties)
-        mean_other = self._divide(net["tie_other"], ties)
-        cov = self._divide(net["tie_product"], ties) - mean_own * mean_other
-        var_own = self._divide(net["tie_own2"], ties) - mean_own**2
-        var_other = self._divide(net["tie_other2"], ties) - mean_other**2
+        sums = {k: net[k] / TIE_SCORE_SCALE for k in ("tie_own", "tie_other", "tie_own2", "tie_other2", "tie_product")}
+        mean_own = self._divide(sums["tie_own"], ties)
+        mean_other = self._divide(sums["tie_other"], ties)
+        cov = self._divide(sums["tie_product"], ties) - mean_own * mean_other
+        var_own = self._divide(sums["tie_own2"], ties) - mean_own**2
+        var_other = self._divide(sums["tie_other2"], ties) - mean_other**2
         spread = np.sqrt(np.clip(var_own, 0, None) * np.clip(var_other, 0, None))
         return self._divide(cov, spread)
 

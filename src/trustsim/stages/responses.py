@@ -151,10 +151,9 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
         score_sum = 0.0
         flags_i = flags[i]
         member_i = (flags_i & MEMBER_FLAG) != 0
-        own = np.int64(round(score[i] * TIE_SCORE_SCALE))
-        ties = np.int64(0)
-        other = np.int64(0)
-        other2 = np.int64(0)
+        ties = 0
+        other = 0.0  # sums over ties in a fixed order: the same whatever the thread
+        other2 = 0.0
         row = indptr[i]
         # A row holds family, then work, then friends ties (Network.layer_start).
         for layer in range(3):
@@ -175,11 +174,11 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
                     active[e >> 3] &= np.uint8(~(1 << (e & 7)) & 0xFF)
                     continue
                 degree += 1
-                if layer == 0 and household[j] == household[i]:
+                if layer == 0 and not relatives and household[j] == household[i]:
                     relatives = True
                 if flags_j & MEMBER_FLAG:
                     if member_i:
-                        theirs = np.int64(round(score[j] * TIE_SCORE_SCALE))
+                        theirs = np.float64(score[j])
                         ties += 1
                         other += theirs
                         other2 += theirs * theirs
@@ -213,12 +212,15 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
         if flags_i & SANCTIONED_FLAG:
             acc[cell, _SANCTIONED_DEGREE] += degree
             acc[cell, _SANCTIONED_START] += indptr[i + 1] - row
-        acc[cell, _TIES] += ties
-        acc[cell, _OWN] += ties * own
-        acc[cell, _OWN2] += ties * own * own
-        acc[cell, _OTHER] += other
-        acc[cell, _OTHER2] += other2
-        acc[cell, _PRODUCT] += own * other
+        if ties:
+            # In fixed point, so that the cells' sums are exact whatever the thread count.
+            own = np.float64(score[i])
+            acc[cell, _TIES] += ties
+            acc[cell, _OWN] += np.int64(round(ties * own * TIE_SCORE_SCALE))
+            acc[cell, _OWN2] += np.int64(round(ties * own * own * TIE_SCORE_SCALE))
+            acc[cell, _OTHER] += np.int64(round(other * TIE_SCORE_SCALE))
+            acc[cell, _OTHER2] += np.int64(round(other2 * TIE_SCORE_SCALE))
+            acc[cell, _PRODUCT] += np.int64(round(own * other * TIE_SCORE_SCALE))
 
 
 @numba.njit(cache=True, parallel=True)
