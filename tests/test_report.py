@@ -185,3 +185,18 @@ def test_report_of_a_real_run_is_a_few_hundred_kilobytes_past_plotly(tmp_path):
     html = build_report(result, tmp_path / "r.html").read_text()
     assert len(html) - len(get_plotlyjs()) < 300_000
     assert "were on a blacklist" in html or "Nobody was put on a blacklist" in html
+
+
+def test_the_chilling_section_shows_the_ratio_by_decile_and_by_stake():
+    result = run_with(FINAL)
+    last = result.metrics[result.metrics.step == result.metrics.step.max()].iloc[0]
+    stakes = {"stake=committed": 1.1, "stake=near_bar": 0.2, "stake=state_job": 0.3, "stake=business": 0.35,
+              "stake=other": 0.4}
+    extra = pd.DataFrame([(last.step, last.date, "expressed_dissent_ratio", g, v) for g, v in stakes.items()],
+                         columns=result.metrics.columns)
+    result.metrics = pd.concat([result.metrics, extra], ignore_index=True)
+    fig = {s.id: s.figure for s in sections(MetricsView(result.metrics))}["chilling"]
+    deciles, by_stake = (t for t in fig.data if t.type == "bar")
+    assert list(deciles.x) == ["1 (least)", *map(str, range(2, 10)), "10 (most)"]
+    assert list(by_stake.x) == ["committed few", "near a sanction bar", "state job", "business", "none of these"]
+    assert list(by_stake.y) == list(stakes.values())

@@ -132,8 +132,20 @@ class Params(NamedTuple):
     appeal_success: float
     # responses
     layer_weight: np.ndarray  # float64 [layer]
-    watched: float  # chilling from being watched alone
-    neighbourhood_weight: float
+    seen: float  # chance one's speech is seen (online monitoring coverage)
+    watched: float  # perceived risk from being watched alone, per unit of seen
+    speech_risky: bool  # speech can cost points or trigger a rule
+    intensity_scale: float
+    contacts_weight: float
+    first_contact_rest: float  # 1 - first_contact: the share of the gap each punished contact leaves
+    stake_state_job: float  # 0 where no rule imposes a job ban
+    stake_business: float  # 0 where neither firm listing nor a blacklist rule
+    stake_relatives: float  # 0 where no rule applies to relatives
+    stake_near_bar: float
+    bar_scale: float
+    sanction_bars: np.ndarray  # float64 [bar], ascending: the rules' score_below values
+    committed_share: float
+    emboldening: float
     adapt: float  # share of the gap to the target risk closed per step
     distancing: bool
     drop_probability: np.ndarray  # float64 [layer], per step
@@ -307,6 +319,8 @@ def _params(scenario: Scenario, society: "Society") -> Params:
 
     baseline_share = min(max((scoring.baseline - 350.0) / 600.0, 1e-6), 1 - 1e-6)
     chilling, distancing = responses.chilling, responses.distancing
+    stake = chilling.stake
+    measures = {r.measure for r in rules}
     speech_penalised = weights.political > 0 and points.critical_post < 0
     costs = association.weight > 0 or (association.contact_penalty > 0 and weights.social > 0)
     weekly_drop = np.array([
@@ -372,8 +386,20 @@ def _params(scenario: Scenario, society: "Society") -> Params:
         appeal_probability=min(sanctions.appeals.rate * weeks, 1.0),
         appeal_success=sanctions.appeals.success_rate,
         layer_weight=_floats([getattr(sc.network, name).weight for name in society.network.LAYERS]),
-        watched=chilling.surveillance_weight * sur.online_coverage * speech_penalised,
-        neighbourhood_weight=chilling.neighbourhood_weight,
+        seen=sur.online_coverage,
+        watched=chilling.surveillance_weight,
+        speech_risky=bool(speech_penalised or "critical_post" in {r.when.event for r in rules}),
+        intensity_scale=chilling.intensity_scale,
+        contacts_weight=chilling.contacts_weight,
+        first_contact_rest=1.0 - chilling.first_contact,
+        stake_state_job=stake.state_job * ("job_ban" in measures),
+        stake_business=stake.business * (sanctions.firm_listing or "blacklist" in measures),
+        stake_relatives=stake.relatives * any(r.relatives for r in rules),
+        stake_near_bar=stake.near_bar,
+        bar_scale=stake.bar_scale,
+        sanction_bars=_floats(sorted({r.when.score_below for r in rules if r.when.score_below is not None})),
+        committed_share=chilling.committed.share,
+        emboldening=chilling.committed.emboldening,
         adapt=1.0 - np.exp(-weeks / chilling.memory_weeks),
         distancing=bool(costs and distancing.strength > 0),
         drop_probability=_floats(1.0 - (1.0 - weekly_drop) ** weeks),

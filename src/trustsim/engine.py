@@ -170,10 +170,22 @@ def snapshot(ctx: Context, state: State) -> pd.DataFrame:
     frame["member"] = state.scoring.member
     frame["lists"] = state.sanctions.lists & (COURT_LIST | BLACKLIST)
     frame["perceived_risk"] = state.responses.perceived_risk
+    frame["committed"] = responses.committed(ctx)
+    frame["punished_contacts"] = punished_contacts(ctx, state)
+    frame["expressed_dissent"] = people["dissent"] * (1.0 - ctx.params.chilling_strength * state.responses.perceived_risk)
     for measure, i in MEASURE.items():
         frame[f"cause.{measure}"] = state.sanctions.cause[i]
     frame["region"] = np.asarray(ctx.society.region_names, dtype=object)[people["region"]]
     return frame
+
+
+def punished_contacts(ctx: Context, state: State) -> np.ndarray:
+    """int64 [person]: active contacts under any measure or on any list (what chilling counts)."""
+    net = ctx.society.network
+    kept = state.responses.active_ties(net.indices.shape[0])
+    owner = np.repeat(np.arange(ctx.society.n), net.degree())
+    punished = state.sanctions.sanctioned()[net.indices] & kept
+    return np.bincount(owner[punished], minlength=ctx.society.n)
 
 
 class _progress:

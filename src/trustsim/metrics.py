@@ -3,7 +3,8 @@
 Use ``Recorder`` once per run: the passes add each person's quantities to its per-cell sums (and
 score histograms), ``record(t)`` turns a step's sums into metrics, ``frame()`` gives the long table
 (step, date, metric, group, value). Groups are ``all`` and ``dimension=value`` for the dimensions
-region, urban, occupation, minority and dissent_decile.
+region, urban, occupation, minority and dissent_decile; expressed_dissent_ratio also has the stake
+groups (``stake=near_bar`` ...), which are not cells since people move between them.
 
 Every metric is a ratio of two sums (or a quantile), so it is computed from per-cell sums: each
 person falls in one cell of region x urban x occupation x minority x dissent decile, the passes add
@@ -37,8 +38,17 @@ PERSON_SUMS = (
     "flight_denials", "rail_denials", "sanctioned", "wrongful", *(f"wrongful.{c}" for c in WRONGFUL_CAUSES),
     "through_contacts", "crimes", "detected_crimes", "rewarded",
 )
+# What one stands to lose by speaking, as the report groups it (stages/responses.py, stake_group):
+# the committed (who do not hold back whatever their stake), else a score at or within bar_scale
+# above a sanction bar, a state job, a business, or none of these.
+STAKE_GROUPS = ("committed", "near_bar", "state_job", "business", "other")
+TIE_SCORE_SCALE = 16.0  # fixed point of score sums and products over ties (inside int64 at 1e9 ties)
 # Columns of the per-cell sums the network pass fills.
-NETWORK_SUMS = ("expressed", "degree", "isolated")
+NETWORK_SUMS = (
+    "expressed", "degree", "isolated", "sanctioned_degree", "sanctioned_degree_start",
+    "ties", "tie_own", "tie_other", "tie_own2", "tie_other2", "tie_product",
+    *(f"expressed.stake.{g}" for g in STAKE_GROUPS), *(f"latent.stake.{g}" for g in STAKE_GROUPS),
+)
 PERSON = {name: i for i, name in enumerate(PERSON_SUMS)}
 NETWORK = {name: i for i, name in enumerate(NETWORK_SUMS)}
 
@@ -73,6 +83,8 @@ class Recorder:
         values = np.unravel_index(np.arange(self.n_cells), sizes)
         self.labels = ["all"] + [f"{d}={label}" for d in DIMENSIONS for label in labels_of[d]]
         self.n_groups = len(self.labels)
+        # Stake groups are not cells (a score moves between them): only the speech metric has them.
+        self.stake_labels = [f"stake={g}" for g in STAKE_GROUPS]
         self.group_offset = np.cumsum([1] + sizes[:-1]).astype(np.int64)
         membership = np.zeros((self.n_cells, self.n_groups))
         membership[:, 0] = 1
@@ -110,8 +122,10 @@ class Recorder:
         self.network_sums[:] = 0
         self.histograms[:] = 0
 
-    def _add(self, t: int, metric: str, values: np.ndarray) -> None:
-        self.rows.append((t, metric, values))
+    def _add(self, t: int, metric: str, values: np.ndarray, by_stake: np.ndarray | None = None) -> None:
+        if by_stake is None:
+            by_stake = np.full(len(self.stake_labels), np.nan)
+        self.rows.append((t, metric, np.concatenate([values, by_stake])))
 
     @staticmethod
     def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -147,15 +161,34 @@ class Recorder:
         majority_rate = ratio(self.majority_membership.T @ sanctioned, self.majority_population)
         add(t, "disparate_impact_ratio", ratio(minority_rate, majority_rate))
 
-        add(t, "expressed_dissent_ratio", ratio(network[:, NETWORK["expressed"]], self.latent_dissent))
+        net = {name: network[:, i] for name, i in NETWORK.items()}
+        stake_totals = network[0]  # the "all" row: every cell
+        by_stake = ratio(np.array([stake_totals[NETWORK[f"expressed.stake.{g}"]] for g in STAKE_GROUPS]),
+                         np.array([stake_totals[NETWORK[f"latent.stake.{g}"]] for g in STAKE_GROUPS]))
+        add(t, "expressed_dissent_ratio", ratio(net["expressed"], self.latent_dissent), by_stake)
         top_degree = self.top_dissent_membership.T @ self.network_sums.sum(axis=0)[:, NETWORK["degree"]].astype(np.float64)
         add(t, "dissident_degree_ratio", ratio(top_degree, self.degree_at_start))
-        add(t, "isolated_share", ratio(network[:, NETWORK["isolated"]], pop))
+        add(t, "isolated_share", ratio(net["isolated"], pop))
+        add(t, "sanctioned_tie_loss", 1.0 - ratio(net["sanctioned_degree"], net["sanctioned_degree_start"]))
+        add(t, "score_tie_correlation", self._tie_correlation(net))
 
         add(t, "crime_rate", ratio(col["crimes"] * (1000.0 * self.steps_per_year), pop))
         add(t, "detected_crime_share", ratio(col["detected_crimes"], col["crimes"]))
         add(t, "reward_share", ratio(col["rewarded"], pop))
         add(t, "opt_in_share", ratio(col["member"], pop))
+
+    def _tie_correlation(self, net: dict[str, np.ndarray]) -> np.ndarray:
+        """Pearson correlation of the scores at the two ends of active ties between members (each
+        tie seen from both ends; a group's value covers the ties of its members)."""
+        ties = net["ties"]
+        sums = {k: net[k] / TIE_SCORE_SCALE for k in ("tie_own", "tie_other", "tie_own2", "tie_other2", "tie_product")}
+        mean_own = self._divide(sums["tie_own"], ties)
+        mean_other = self._divide(sums["tie_other"], ties)
+        cov = self._divide(sums["tie_product"], ties) - mean_own * mean_other
+        var_own = self._divide(sums["tie_own2"], ties) - mean_own**2
+        var_other = self._divide(sums["tie_other2"], ties) - mean_other**2
+        spread = np.sqrt(np.clip(var_own, 0, None) * np.clip(var_other, 0, None))
+        return self._divide(cov, spread)
 
     def _score_distribution(self, t: int, hist: np.ndarray) -> None:
         quantiles = {"score_p10": 0.1, "score_p50": 0.5, "score_p90": 0.9}
@@ -175,7 +208,7 @@ class Recorder:
 
     def frame(self) -> pd.DataFrame:
         run = self.ctx.scenario.run
-        labels = np.array(self.labels, dtype=object)
+        labels = np.array(self.labels + self.stake_labels, dtype=object)
         parts = []
         for t, metric, values in self.rows:
             keep = ~np.isnan(values)

@@ -46,6 +46,8 @@ _GROUP_NAMES = {
     "urban": {"0": "rural", "1": "urban"},
     "minority": {"0": "majority", "1": "minority"},
     "dissent_decile": {"1": "1 (least)", "10": "10 (most)"},
+    "stake": {"committed": "committed few", "near_bar": "near a sanction bar", "state_job": "state job",
+              "business": "business", "other": "none of these"},
 }
 DIMENSIONS = ("region", "urban", "occupation", "minority", "dissent_decile")
 

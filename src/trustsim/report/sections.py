@@ -164,7 +164,9 @@ def chilling(v: MetricsView) -> go.Figure | str:
     if not v.has("expressed_dissent_ratio"):
         return "this run recorded no dissent"
     deciles = v.at_last("expressed_dissent_ratio", "dissent_decile")
-    titles = ["over time"] + (["by decile of latent dissent, at the end"] if len(deciles) else [])
+    stakes = v.at_last("expressed_dissent_ratio", "stake")
+    titles = ["over time"] + (["by decile of latent dissent, at the end"] if len(deciles) else []) + (
+        ["by what is at stake, at the end"] if len(stakes) else [])
     fig = panels(titles, cols=len(titles), height=420)
     add_line(fig, v.x(), v.over_time("expressed_dissent_ratio"), "everyone", colour(0),
              hover=hover("expressed_dissent_ratio"))
@@ -174,21 +176,28 @@ def chilling(v: MetricsView) -> go.Figure | str:
         add_line(fig, v.x(), series, "most dissenting tenth", colour(1), dash="dash", hover=hover("expressed_dissent_ratio"))
     style_axis(fig, "expressed_dissent_ratio", title="expressed over latent dissent")
     fig.update_yaxes(range=[0, 1.05], row=1, col=1)
-    if len(deciles):
-        add_bars(fig, [group_label(g) for g in deciles["group"]], deciles["value"], "by decile", colour(0),
-                 col=2, showlegend=False, hover=hover("expressed_dissent_ratio"))
-        style_axis(fig, "expressed_dissent_ratio", col=2)
-        fig.update_yaxes(range=[0, 1.05], row=1, col=2)
-        fig.update_xaxes(title_text="decile of latent dissent", type="category", row=1, col=2)
+    col = 1
+    for rows, name, axis in ((deciles, "by decile", "decile of latent dissent"), (stakes, "by stake", "at stake")):
+        if not len(rows):
+            continue
+        col += 1
+        add_bars(fig, [group_label(g) for g in rows["group"]], rows["value"], name, colour(col),
+                 col=col, showlegend=False, hover=hover("expressed_dissent_ratio"))
+        style_axis(fig, "expressed_dissent_ratio", col=col)
+        fig.update_yaxes(rangemode="tozero", row=1, col=col)
+        fig.update_xaxes(title_text=axis, type="category", row=1, col=col)
     return fig
 
 
 def network(v: MetricsView) -> go.Figure | str:
-    metrics = [m for m in ("dissident_degree_ratio", "isolated_share") if v.has(m)]
+    metrics = [m for m in ("dissident_degree_ratio", "sanctioned_tie_loss", "isolated_share", "score_tie_correlation")
+               if v.has(m)]
     if not metrics:
         return "this run recorded nothing about the network"
     titles = {"dissident_degree_ratio": "ties of the most dissenting tenth, now over at the start",
-              "isolated_share": "share of people with no ties left"}
+              "sanctioned_tie_loss": "share of their ties the sanctioned have lost",
+              "isolated_share": "share of people with no ties left",
+              "score_tie_correlation": "correlation of scores across ties"}
     fig = panels([titles[m] for m in metrics], cols=len(metrics), height=400)
     for j, m in enumerate(metrics, start=1):
         add_line(fig, v.x(), v.over_time(m), titles[m], colour(j - 1), col=j, showlegend=False, hover=hover(m))
@@ -259,9 +268,13 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[MetricsView], go.Figure | str]], 
     ("disparate", "Disparate impact", "How much more (above 1) or less (below 1) often members of the minority "
      "were sanctioned than the majority, and the share of each under every measure at the end.", disparate),
     ("chilling", "Chilling of speech", "Dissent people expressed as a fraction of the dissent they hold "
-     "(1: nobody holds back), for everyone and for the most dissenting tenth, and by decile at the end.", chilling),
+     "(1: nobody holds back), for everyone and for the most dissenting tenth; at the end, by decile and by what "
+     "people stand to lose: the committed few who do not hold back, a score within reach of a sanction bar, a "
+     "state job, a business, or none of these.", chilling),
     ("network", "The network around dissidents", "How many of their ties the most dissenting tenth of people "
-     "kept as others distanced themselves, and the share of people left with no ties at all.", network),
+     "kept as others distanced themselves, the share of their ties the sanctioned have lost, the share of "
+     "people left with no ties at all, and how closely the scores of people tied to each other go together "
+     "(0: not at all, 1: perfectly).", network),
     ("groups", "Who is hit: by group", "The key metrics at the end of the run for each region, rural and urban "
      "people, occupation, minority and decile of latent dissent; the menu at the top right picks the metric.",
      groups),

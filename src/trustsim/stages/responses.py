@@ -3,10 +3,16 @@
 Writes only ``state.responses``, and the contacts' term of the next step's score
 (``state.scoring.social``), which is read from the same edges. Per person, over their active ties:
 
-- Chilling: perceived risk moves toward a target with time scale memory_weeks. The target is
-  surveillance_weight x online coverage (only where critical posts cost points) plus
-  neighbourhood_weight x the share of one's active contacts under any sanction, capped at 1.
-  The behaviour stage turns it into expressed dissent = dissent x (1 - strength x risk).
+- Chilling: perceived risk r moves toward a personal target with time scale memory_weeks. The
+  target is the expected cost of voicing one's own dissent d (docs/model.md, section 6):
+  seen x (watched + stake x cost), capped at 1, where seen is the online monitoring coverage,
+  cost = 1 - (1 - intensity(d)) x (1 - fear(k)) is the perceived chance that speaking costs points
+  or a sanction (only where speech can), intensity(d) = 1 - exp(-d / intensity_scale), fear(k) =
+  contacts_weight x (1 - (1 - first_contact)^k) for k punished active contacts, and stake = 1 +
+  a state job + a business + relatives who share measures + closeness to a sanction bar. A fixed
+  share of the most dissenting tenth (the committed) do not hold back: their target is
+  -emboldening x (1 - (1 - first_contact)^k), so punishments around them make them speak more.
+  The behaviour stage turns r into expressed dissent = d x (1 - strength x r).
 - Distancing: where association costs points (a pull weight or a contact penalty), a member drops
   each tie to a member under the threshold with probability strength per week (family ties at
   family_factor of that). A dropped tie is gone in both directions for the rest of the run: the
@@ -17,23 +23,97 @@ Writes only ``state.responses``, and the contacts' term of the next step's score
   Contacts on a layer of weight 0 do not count.
 
 Compliance and deterrence change event rates directly and live in the behaviour stage. The pass
-also adds the network metrics (expressed dissent, active degree, isolation) to their cell sums.
+also adds the network metrics (expressed dissent overall and by stake group, active degree,
+isolation, ties kept by the sanctioned, scores across ties) to their cell sums.
 """
 
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy as np
 
 from .. import rng
-from ..context import Context, metric_cell_jit
-from ..metrics import DISSENT_SCALE, NETWORK
+from ..context import N_DECILES, Context, metric_cell_jit
+from ..metrics import DISSENT_SCALE, NETWORK, STAKE_GROUPS, TIE_SCORE_SCALE
 from ..rng import unit_jit
+from ..scenario.schema import OCCUPATIONS
 from ..state import LOW_FLAG, MEMBER_FLAG, SANCTIONED_FLAG, State
 from .behaviour import expressed_dissent
 
-STREAMS = ("responses.distancing",)
+STREAMS = ("responses.distancing", "responses.committed")
+DISTANCING, COMMITTED = range(2)
 _EXPRESSED, _DEGREE, _ISOLATED = NETWORK["expressed"], NETWORK["degree"], NETWORK["isolated"]
+_SANCTIONED_DEGREE, _SANCTIONED_START = NETWORK["sanctioned_degree"], NETWORK["sanctioned_degree_start"]
+_TIES, _OWN, _OTHER = NETWORK["ties"], NETWORK["tie_own"], NETWORK["tie_other"]
+_OWN2, _OTHER2, _PRODUCT = NETWORK["tie_own2"], NETWORK["tie_other2"], NETWORK["tie_product"]
+_STAKE_EXPRESSED = NETWORK["expressed.stake." + STAKE_GROUPS[0]]  # the groups' columns follow in order
+_STAKE_LATENT = NETWORK["latent.stake." + STAKE_GROUPS[0]]
+_COMMITTED, _NEAR_BAR, _STATE_JOB, _BUSINESS, _OTHER_STAKE = range(len(STAKE_GROUPS))
+_CIVIL_SERVANT, _STATE_MANAGER = OCCUPATIONS.index("civil_servant"), OCCUPATIONS.index("state_manager")
+_BUSINESS_OWNER = OCCUPATIONS.index("business_owner")
+_TOP_DECILE = N_DECILES - 1
+
+
+@numba.njit(cache=True, inline="always")
+def bar_gap(p, score):
+    """Points between a score and the highest sanction bar at or under it (0 under every bar; inf: no bars)."""
+    bars = p.sanction_bars
+    if bars.shape[0] == 0:
+        return math.inf
+    gap = 0.0
+    for b in range(bars.shape[0]):
+        if score >= bars[b]:
+            gap = score - bars[b]
+    return gap
+
+
+@numba.njit(cache=True, inline="always")
+def stake(p, occupation, relatives, gap):
+    """What one stands to lose by speaking: 1, plus each source of stake that applies."""
+    value = 1.0 + p.stake_near_bar * math.exp(-gap / p.bar_scale)
+    if occupation == _CIVIL_SERVANT or occupation == _STATE_MANAGER:
+        value += p.stake_state_job
+    elif occupation == _BUSINESS_OWNER:
+        value += p.stake_business
+    if relatives:
+        value += p.stake_relatives
+    return value
+
+
+@numba.njit(cache=True, inline="always")
+def stake_group(p, committed, occupation, gap):
+    """The report's stake group: the committed, near a bar, a state job, a business, or none of these."""
+    if committed:
+        return _COMMITTED
+    if gap < p.bar_scale:
+        return _NEAR_BAR
+    if occupation == _CIVIL_SERVANT or occupation == _STATE_MANAGER:
+        return _STATE_JOB
+    if occupation == _BUSINESS_OWNER:
+        return _BUSINESS
+    return _OTHER_STAKE
+
+
+@numba.njit(cache=True, inline="always")
+def is_committed(p, key, decile, i):
+    """Whether person i is one of the committed: a fixed draw among the most dissenting tenth."""
+    return decile == _TOP_DECILE and unit_jit(key, i) < p.committed_share
+
+
+@numba.njit(cache=True, inline="always")
+def target_risk(p, dissent, member, committed, punished, stake_value):
+    """The perceived risk person i moves toward (negative for the committed whom punishments embolden)."""
+    example = 1.0 - p.first_contact_rest ** punished  # 0 with no punished contact, toward 1 with many
+    speech_costs = p.speech_risky and member
+    if committed:
+        return -p.emboldening * example if speech_costs else 0.0
+    cost = 0.0
+    if speech_costs:
+        intensity = 1.0 - math.exp(-dissent / p.intensity_scale)
+        cost = 1.0 - (1.0 - intensity) * (1.0 - p.contacts_weight * example)
+    return min(p.seen * (p.watched + stake_value * cost), 1.0)
 
 
 @numba.njit(cache=True, inline="always")
@@ -52,12 +132,13 @@ def _drops(key, i, j, flags_i, flags_j, prob, n):
 
 
 @numba.njit(cache=True, _nrt=False)  # no reference counting: see kernels/person_pass.py
-def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, key, respond, lo, hi, acc):
+def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, lo, hi, acc):
     flags = s.flags
     score = sc.score
     social = sc.social
     active = r.edge_active
     risk = r.perceived_risk
+    household = people.household
     n = indptr.shape[0] - 1
     distancing = respond and p.distancing
     for i in range(lo, hi):
@@ -65,9 +146,14 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, key, respo
         flagged = 0
         degree = 0
         low = 0
+        relatives = False
         weight_sum = 0.0
         score_sum = 0.0
         flags_i = flags[i]
+        member_i = (flags_i & MEMBER_FLAG) != 0
+        ties = 0
+        other = 0.0  # sums over ties in a fixed order: the same whatever the thread
+        other2 = 0.0
         row = indptr[i]
         # A row holds family, then work, then friends ties (Network.layer_start).
         for layer in range(3):
@@ -83,49 +169,89 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, key, respo
                 before += 1
                 if flags_j & SANCTIONED_FLAG:
                     flagged += 1
-                if distancing and _drops(key, i, j, flags_i, flags_j, drop, n):
+                if distancing and _drops(keys[DISTANCING], i, j, flags_i, flags_j, drop, n):
                     # Chunks start at edge multiples of 8 (Context.chunks): no byte spans two threads.
                     active[e >> 3] &= np.uint8(~(1 << (e & 7)) & 0xFF)
                     continue
                 degree += 1
-                if flags_j & MEMBER_FLAG and weight > 0:
-                    weight_sum += weight
-                    score_sum += weight * score[j]
-                    if flags_j & LOW_FLAG:
-                        low += 1
+                if layer == 0 and not relatives and household[j] == household[i]:
+                    relatives = True
+                if flags_j & MEMBER_FLAG:
+                    if member_i:
+                        theirs = np.float64(score[j])
+                        ties += 1
+                        other += theirs
+                        other2 += theirs * theirs
+                    if weight > 0:
+                        weight_sum += weight
+                        score_sum += weight * score[j]
+                        if flags_j & LOW_FLAG:
+                            low += 1
         if weight_sum > 0:
             social[i] = p.association_weight * score_sum / weight_sum - p.social_penalty * low
         else:
             social[i] = np.nan
         if not respond:
             continue
-        target = min(p.watched + p.neighbourhood_weight * (flagged / before if before else 0.0), 1.0)
+        occupation = people.occupation[i]
+        dissent = people.dissent[i]
+        gap = bar_gap(p, score[i]) if member_i else math.inf
+        committed = is_committed(p, keys[COMMITTED], people.decile[i], i)
+        target = target_risk(p, dissent, member_i, committed, flagged, stake(p, occupation, relatives, gap))
         risk[i] += np.float32(p.adapt * (target - risk[i]))
-        cell = metric_cell_jit(people.region[i], people.urban[i], people.occupation[i], people.minority[i],
+        cell = metric_cell_jit(people.region[i], people.urban[i], occupation, people.minority[i],
                                people.decile[i], p.n_occupations)
-        acc[cell, _EXPRESSED] += np.int64(round(expressed_dissent(p, people.dissent[i], risk[i]) * DISSENT_SCALE))
+        expressed = np.int64(round(expressed_dissent(p, dissent, risk[i]) * DISSENT_SCALE))
+        group = stake_group(p, committed, occupation, gap)
+        acc[cell, _EXPRESSED] += expressed
+        acc[cell, _STAKE_EXPRESSED + group] += expressed
+        acc[cell, _STAKE_LATENT + group] += np.int64(round(dissent * DISSENT_SCALE))
         acc[cell, _DEGREE] += degree
         if degree == 0:
             acc[cell, _ISOLATED] += 1
+        if flags_i & SANCTIONED_FLAG:
+            acc[cell, _SANCTIONED_DEGREE] += degree
+            acc[cell, _SANCTIONED_START] += indptr[i + 1] - row
+        if ties:
+            # In fixed point, so that the cells' sums are exact whatever the thread count.
+            own = np.float64(score[i])
+            acc[cell, _TIES] += ties
+            acc[cell, _OWN] += np.int64(round(ties * own * TIE_SCORE_SCALE))
+            acc[cell, _OWN2] += np.int64(round(ties * own * own * TIE_SCORE_SCALE))
+            acc[cell, _OTHER] += np.int64(round(other * TIE_SCORE_SCALE))
+            acc[cell, _OTHER2] += np.int64(round(other2 * TIE_SCORE_SCALE))
+            acc[cell, _PRODUCT] += np.int64(round(own * other * TIE_SCORE_SCALE))
 
 
 @numba.njit(cache=True, parallel=True)
-def network_pass(p, people, sc, s, r, indptr, indices, layer_start, key, respond, chunks, sums):
+def network_pass(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, chunks, sums):
     """The social term of the next score for everyone; with respond, chilling and distancing too."""
     for c in numba.prange(chunks.shape[0] - 1):
-        _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, key, respond, chunks[c], chunks[c + 1],
+        _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, chunks[c], chunks[c + 1],
                        sums[numba.get_thread_id()])
+
+
+def _keys(ctx: Context, t: int) -> np.ndarray:
+    """This step's distancing key and the run's fixed key of who is committed."""
+    return np.array([rng.key(ctx.seed, STREAMS[DISTANCING], t), rng.key(ctx.seed, STREAMS[COMMITTED], 0)],
+                    np.uint64)
 
 
 def step(ctx: Context, state: State, t: int, sums: np.ndarray) -> None:
     """Chilling and distancing for step t, and the contacts' term of step t + 1's score."""
     net = ctx.society.network
     network_pass(ctx.params, ctx.people, state.scoring, state.sanctions, state.responses, net.indptr, net.indices,
-                 net.layer_start, rng.key(ctx.seed, STREAMS[0], t), True, ctx.chunks, sums)
+                 net.layer_start, _keys(ctx, t), True, ctx.chunks, sums)
 
 
 def start(ctx: Context, state: State, sums: np.ndarray) -> None:
     """The contacts' term of the first step's score, from everyone's starting score."""
     net = ctx.society.network
     network_pass(ctx.params, ctx.people, state.scoring, state.sanctions, state.responses, net.indptr, net.indices,
-                 net.layer_start, np.uint64(0), False, ctx.chunks, sums)
+                 net.layer_start, _keys(ctx, 0), False, ctx.chunks, sums)
+
+
+def committed(ctx: Context) -> np.ndarray:
+    """bool [person]: the committed, who do not hold back (for snapshots and tests)."""
+    draw = rng.uniform(ctx.seed, STREAMS[COMMITTED], 0, ctx.society.n)
+    return (ctx.people.decile == _TOP_DECILE) & (draw < ctx.params.committed_share)

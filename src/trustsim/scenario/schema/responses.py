@@ -11,17 +11,61 @@ from pydantic import Field
 from trustsim.scenario.schema.base import Section, param
 
 
-class Chilling(Section):
-    """Expressed dissent = latent dissent x (1 - perceived risk)."""
+class Stake(Section):
+    """What one stands to lose by speaking: multipliers on the perceived cost of one's own dissent."""
 
-    strength: float = param(0.8, "0..1", "largest share of dissent that fear can silence", ge=0, le=1)
-    surveillance_weight: float = param(
-        0.5, "0..1", "how much observation coverage feeds perceived risk", ge=0, le=1
+    state_job: float = param(
+        1.0, "x", "extra stake of civil servants and state managers, where some rule imposes a job ban",
+        ge=0, le=20,
     )
-    neighbourhood_weight: float = param(
-        3.0, "per sanctioned-contact share", "how much sanctions among contacts feed perceived risk", ge=0, le=100
+    business: float = param(
+        0.5, "x", "extra stake of business owners, where firms are listed or some rule imposes the blacklist",
+        ge=0, le=20,
+    )
+    relatives: float = param(
+        0.5, "x", "extra stake of people with household members, where some rule applies to relatives", ge=0, le=20
+    )
+    near_bar: float = param(
+        2.0, "x", "extra stake of a score right at a sanction bar (score_below of a rule); fades with the gap",
+        ge=0, le=20,
+    )
+    bar_scale: float = param(
+        50.0, "points", "score gap above a sanction bar over which the near-bar stake falls by a factor e", gt=0, le=600
+    )
+
+
+class Committed(Section):
+    """A committed few among the most dissenting: not chilled, emboldened by punishments."""
+
+    share: float = param(
+        0.1, "fraction", "share of the most dissenting tenth who do not hold back", ge=0, le=1
+    )
+    emboldening: float = param(
+        0.2, "risk units", "how far punished contacts raise a committed person's speech (negative risk at saturation)",
+        ge=0, le=1,
+    )
+
+
+class Chilling(Section):
+    """Expressed dissent = latent dissent x (1 - strength x perceived risk); risk is personal."""
+
+    strength: float = param(0.9, "0..1", "largest share of dissent that fear can silence", ge=0, le=1)
+    surveillance_weight: float = param(
+        0.12, "0..1", "perceived risk from being watched alone, per unit of online monitoring coverage", ge=0, le=1
+    )
+    intensity_scale: float = param(
+        0.2, "dissent", "latent dissent at which 63% of what one would say risks points or a sanction", gt=0, le=10
+    )
+    contacts_weight: float = param(
+        0.5, "0..1", "perceived chance of a cost that many punished contacts bring (saturation)", ge=0, le=1
+    )
+    first_contact: float = param(
+        0.6, "fraction", "share of contacts_weight that the first punished contact brings; each next one that share "
+        "of the rest", ge=0, le=1,
     )
     memory_weeks: float = param(12.0, "weeks", "time scale over which perceived risk adapts", gt=0, le=520)
+    stake: Stake = Field(default_factory=Stake)
+    committed: Committed = Field(default_factory=Committed)
 
 
 class Distancing(Section):
