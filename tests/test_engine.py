@@ -70,4 +70,4 @@ def test_a_snapshot_holds_every_person_with_what_the_system_did_to_them(tmp_path
     assert snap["score"].between(350, 950).all()
     assert {"region", "minority", "dissent", "lists", "cause.flight_ban", "perceived_risk"} <= set(snap.columns)
     run_id = result.save(tmp_path)
-    assert (tmp_path / f"snapshot_{run_id}.parquet").exists()
+    assert (tmp_path / "runs" / f"run_id={run_id}" / "snapshot.parquet").exists()
