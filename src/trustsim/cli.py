@@ -18,7 +18,7 @@ from trustsim.engine import simulate
 from trustsim.checkpoint import SUGGESTED_EVERY, Checkpoints
 from trustsim.errors import Interrupted, UserError
 from trustsim.result import Result, format_value
-from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets
+from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets, source_of
 from trustsim.store import DB, REPORT, check_directory, rebuild_report
 
 app = typer.Typer(
@@ -52,8 +52,7 @@ def run(
     check_directory(out)  # before the run, so a bad --out does not cost a whole run
     checkpoints = None
     if checkpoint_every is not None:
-        source = {"scenario": str(Path(scenario).resolve()) if Path(scenario).is_file() else scenario,
-                  "set": set_ or [], "people": people, "years": years}
+        source = {"scenario": source_of(scenario), "set": set_ or [], "people": people, "years": years}
         checkpoints = Checkpoints.start(out, loaded, seed, checkpoint_every, source)
     _run_and_save(loaded, seed, out, quiet, checkpoints)
 
@@ -243,5 +242,5 @@ def main(argv: list[str] | None = None) -> None:
     except typer.TyperException as exc:  # usage errors: unknown option, bad number, ...
         _fail(exc.format_message(), exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        _fail("interrupted before the run started; nothing was written", 130)
+        _fail("interrupted; nothing was written", 130)
     sys.exit(code or 0)

@@ -18,9 +18,9 @@ They run as three passes over people, so that a step's events are never stored:
 - ``network``: stages/responses.py walks the contact network once for chilling, distancing and
   the contacts' term of the next score.
 
-Use ``simulate`` to run a scenario (with ``checkpoint.Checkpoints`` to write checkpoints or resume); ``run_steps`` to step through one and look at the state
-between steps; ``estimate_bytes`` to know, before allocating anything, how much memory a run will
-need.
+Use ``simulate`` to run a scenario (given ``checkpoint.Checkpoints``, it writes a checkpoint every
+K steps, or carries on from one); ``run_steps`` to step through one and look at the state between
+steps; ``estimate_bytes`` to know, before allocating anything, how much memory a run will need.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def step(ctx: Context, state: State, recorder: Recorder, t: int, call=_untimed) 
 
 
 def _run(scenario: Scenario, seed: int, timings: Timings | None,
-         checkpoints: "Checkpoints | None" = None) -> Iterator[tuple[int, Context, State, Recorder]]:
+         checkpoints: Checkpoints | None = None) -> Iterator[tuple[int, Context, State, Recorder]]:
     call = timings.timed if timings is not None else _untimed
     check_memory(scenario)
     society = call("society", build_society, scenario, seed)
@@ -145,7 +145,7 @@ def run_steps(scenario: Scenario, seed: int = 0, timings: Timings | None = None)
 
 
 def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings: Timings | None = None,
-             checkpoints: "Checkpoints | None" = None) -> Result:
+             checkpoints: Checkpoints | None = None) -> Result:
     """Run a scenario and return its audit metrics (and a person-level snapshot if asked for).
 
     With checkpoints, carry on from the last one and write one every K steps. Ctrl-C raises

@@ -105,11 +105,21 @@ def _read_path(path: Path, label: str) -> _Source:
         raise UserError(f"{label}: cannot be read ({exc}); allowed: a readable UTF-8 .yaml file") from None
 
 
+def _is_preset(name_or_path: str | Path) -> bool:
+    """Whether a scenario argument names a preset rather than a file: a name that is not a path."""
+    return isinstance(name_or_path, str) and not _looks_like_path(name_or_path) and (
+        name_or_path in _preset_names() or not Path(name_or_path).is_file())
+
+
+def source_of(name_or_path: str | Path) -> str:
+    """A scenario argument that names the same scenario from any working directory."""
+    return str(name_or_path) if _is_preset(name_or_path) else str(Path(name_or_path).resolve())
+
+
 def _read(name_or_path: str | Path, relative_to: Path | None = None) -> _Source:
     """A preset by name, or a file (relative to the file that names it as its base)."""
-    if isinstance(name_or_path, str) and not _looks_like_path(name_or_path):
-        if name_or_path in _preset_names() or not Path(name_or_path).is_file():
-            return _read_preset(name_or_path)
+    if _is_preset(name_or_path):
+        return _read_preset(name_or_path)
     path = Path(name_or_path)
     if relative_to is not None and not path.is_absolute():
         path = relative_to.parent / path
