@@ -134,7 +134,8 @@ Directory size after N appends: {growth}. Listing all {a['listed']:,} runs after
 checkpoint takes {c['write']:.2f} s for {c['bytes'] / 2**20:,.0f} MiB ({c['bytes'] / c['people']:.1f} bytes per person),
 reading it back {c['read']:.2f} s, the society's fingerprint (once per run and on resume) {c['fingerprint']:.2f} s.
 Written every {c['every']} steps, checkpoints take {100 * c['share']:.1f}% of the run's stepping time. Load
-average {c['load']}.
+average {c['load']}: other work slows the steps (compute) more than the checkpoint (mostly disk), so
+on a quiet machine the share is larger; compare the model section's step time at 1e7.
 
 Rerun: `python benchmarks/bench_store.py` (or `--appends N --checkpoint-people N`).
 """
