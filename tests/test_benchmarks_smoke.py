@@ -22,6 +22,11 @@ def test_reference_workload_benchmark_runs():
     assert "trustsim kernel" in run(BENCH / "bench_reference.py", "--quick")
 
 
+def test_store_benchmark_runs():
+    out = run(BENCH / "bench_store.py", "--quick")
+    assert "| last / first (means) |" in out and "bytes per person" in out
+
+
 def test_society_benchmark_runs():
     figures = json.loads(run(BENCH / "bench_society.py", "--people", "20000").strip().splitlines()[-1])
     assert figures["people"] == 20_000 and figures["mean_degree"] > 0

@@ -147,7 +147,7 @@ def first_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 def test_run_writes_both_files_and_a_summary(first_run):
     out, done = first_run
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.duckdb"]
+    assert sorted(p.name for p in out.iterdir()) == [".tables", "report.html", "results.duckdb", "runs"]
     assert "20,000 people" in done.stdout and "seed 7" in done.stdout
     assert f"wrote {out / 'results.duckdb'} (run 1)" in done.stdout
     assert len(metrics_of(out)) > 0

@@ -70,7 +70,7 @@ def test_a_snapshot_holds_every_person_with_what_the_system_did_to_them(tmp_path
     assert snap["score"].between(350, 950).all()
     assert {"region", "minority", "dissent", "lists", "cause.flight_ban", "perceived_risk"} <= set(snap.columns)
     run_id = result.save(tmp_path)
-    assert (tmp_path / f"snapshot_{run_id}.parquet").exists()
+    assert (tmp_path / "runs" / f"run_id={run_id}" / "snapshot.parquet").exists()
 
 
 def test_a_cold_kernel_cache_is_detected_so_the_first_run_can_say_it_compiles(tmp_path):

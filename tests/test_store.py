@@ -1,15 +1,27 @@
-"""The results directory: schema, save/open round trip, appending runs, nothing half-written."""
+"""The results directory: schema, save/open round trip, appending runs from many processes at once,
+tables, and damaged or unwritable places answered in one line with nothing half-written."""
 
 from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
 
 import duckdb
 import pandas as pd
 import pytest
 
 from conftest import make_result
-from trustsim import store
+from trustsim import cli, store
 from trustsim.errors import UserError
 from trustsim.scenario.schema import Scenario
+
+
+def tree(directory) -> dict[str, bytes]:
+    """Every file under directory with its bytes: to check that a failure changed nothing."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def sorted_metrics(frame: pd.DataFrame) -> pd.DataFrame:
@@ -25,15 +37,17 @@ def test_schema_is_the_designed_one(result, tmp_path):
     columns = {t: [r[0] for r in con.execute(f"DESCRIBE {t}").fetchall()] for t in ("runs", "metrics")}
     con.close()
     assert columns["runs"] == ["run_id", "scenario", "scenario_json", "seed", "people", "steps", "version",
-                               "started_at", "finished_at", "status"]
+                               "started_at", "finished_at", "status", "message"]
     assert columns["metrics"] == ["run_id", "step", "date", "metric", "grp", "value"]
 
 
 def test_save_writes_database_report_and_snapshot(result, tmp_path):
     run_id = result.save(tmp_path / "new" / "dir")
     assert run_id == 1 and result.run_id == 1
-    names = sorted(p.name for p in (tmp_path / "new" / "dir").iterdir())
-    assert names == ["report.html", "results.duckdb", "snapshot_1.parquet"]
+    where = tmp_path / "new" / "dir"
+    assert sorted(p.name for p in where.iterdir()) == [".tables", "report.html", "results.duckdb", "runs"]
+    assert sorted(p.name for p in (where / "runs" / "run_id=1").iterdir()) == [
+        "metrics.parquet", "runs.parquet", "snapshot.parquet"]
 
 
 def test_round_trip(result, tmp_path):
@@ -80,7 +94,7 @@ def test_save_several_at_once(tmp_path):
 
 def test_failed_save_leaves_the_directory_as_it_was(tmp_path, monkeypatch):
     make_result(seed=1).save(tmp_path)
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    before = tree(tmp_path)
 
     def broken(*args, **kwargs):
         raise RuntimeError("report failed")
@@ -88,7 +102,7 @@ def test_failed_save_leaves_the_directory_as_it_was(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "build_report", broken)
     with pytest.raises(RuntimeError):
         make_result(seed=2).save(tmp_path)
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert tree(tmp_path) == before
 
 
 def test_failed_first_save_leaves_nothing(tmp_path, monkeypatch):
@@ -120,3 +134,158 @@ def test_rebuild_report(result, tmp_path):
     (tmp_path / "report.html").unlink()
     assert store.rebuild_report(tmp_path) == tmp_path / "report.html"
     assert "synthetic" in (tmp_path / "report.html").read_text()
+
+
+def test_runs_row_of_a_failed_run_carries_its_message(result, tmp_path):
+    run_id = store.append_run(tmp_path, scenario=result.scenario, seed=9, metrics=result.metrics.iloc[:0],
+                              started_at=result.started_at, finished_at=result.finished_at, status="failed",
+                              message="worker lost")
+    runs = store.list_runs(tmp_path)
+    assert (run_id, runs.status.tolist(), runs.message.tolist()) == (1, ["failed"], ["worker lost"])
+    con = duckdb.connect(str(tmp_path / "results.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM metrics").fetchone() == (0,)
+    con.close()
+
+
+def test_per_run_and_plain_tables_are_views_by_name(result, tmp_path):
+    assert store.table(tmp_path, "ensemble_runs").empty if (tmp_path / "results.duckdb").exists() else True
+    for seed in (1, 2):
+        store.append_run(tmp_path, scenario=result.scenario, seed=seed, metrics=result.metrics,
+                         started_at=result.started_at, finished_at=result.finished_at,
+                         tables={"trace": pd.DataFrame({"step": [0, 1], "x": [seed, seed * 10]})})
+    store.append_rows(tmp_path, "sensitivity", pd.DataFrame({"parameter": ["a"], "s1": [0.5]}))
+    store.append_rows(tmp_path, "sensitivity", pd.DataFrame({"parameter": ["b"], "s1": [0.25]}))
+    trace = store.table(tmp_path, "trace")
+    assert list(trace.columns) == ["run_id", "step", "x"]
+    assert trace.sort_values(["run_id", "step"])["x"].tolist() == [1, 10, 2, 20]
+    assert sorted(store.table(tmp_path, "sensitivity")["parameter"]) == ["a", "b"]
+    assert store.table(tmp_path, "nothing_yet").empty
+    con = duckdb.connect(str(tmp_path / "results.duckdb"), read_only=True)
+    assert con.execute("SELECT sum(x) FROM trace WHERE run_id = 2").fetchone() == (22,)
+    assert con.execute("SELECT count(*) FROM sensitivity").fetchone() == (2,)
+    assert con.execute("SELECT count(*) FROM runs").fetchone() == (2,)
+    con.close()
+
+
+def test_a_directory_of_plain_rows_only_still_has_empty_runs_and_metrics(tmp_path):
+    store.append_rows(tmp_path, "sensitivity", pd.DataFrame({"s1": [0.5]}))
+    con = duckdb.connect(str(tmp_path / "results.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM runs").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM metrics").fetchone() == (0,)
+    con.close()
+    assert store.list_runs(tmp_path).empty
+
+
+def test_an_append_writes_only_its_own_run(tmp_path):
+    make_result(seed=1).save(tmp_path)
+    before = tree(tmp_path / "runs" / "run_id=1")
+    stamp = os.stat(tmp_path / "runs" / "run_id=1" / "metrics.parquet").st_mtime_ns
+    make_result(seed=2).save(tmp_path)
+    assert tree(tmp_path / "runs" / "run_id=1") == before
+    assert os.stat(tmp_path / "runs" / "run_id=1" / "metrics.parquet").st_mtime_ns == stamp
+
+
+def _append(args):
+    directory, seed = args
+    return make_result(seed=seed, snapshot=False).save(directory)
+
+
+def test_concurrent_appends_keep_every_run(tmp_path):
+    with ProcessPoolExecutor(4) as pool:
+        ids = list(pool.map(_append, [(tmp_path, seed) for seed in range(12)]))
+    assert sorted(ids) == list(range(1, 13))
+    runs = store.list_runs(tmp_path)
+    assert sorted(runs.seed) == list(range(12))
+    for run_id, seed in zip(runs.run_id, runs.seed):
+        back = store.open_results(tmp_path, run_id=run_id)
+        pd.testing.assert_frame_equal(sorted_metrics(back.metrics), sorted_metrics(make_result(seed=seed).metrics))
+
+
+def test_eight_concurrent_trustsim_runs_keep_eight_runs(tmp_path):
+    out = tmp_path / "c"
+    args = ["--people", "1500", "--years", "0.1", "--quiet", "--out", str(out)]
+    procs = [subprocess.Popen([sys.executable, "-m", "trustsim", "run", "financial_only", "--seed", str(seed), *args],
+                              stderr=subprocess.PIPE, text=True) for seed in range(8)]
+    errors = [p.communicate(timeout=600)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, errors
+    runs = store.list_runs(out)
+    assert sorted(runs.run_id) == list(range(1, 9)) and sorted(runs.seed) == list(range(8))
+    finals = {seed: store.open_results(out, run_id=run_id).final()["score_mean"] for run_id, seed in zip(runs.run_id, runs.seed)}
+    assert len(set(finals.values())) == 8  # each run's own metrics, not a copy of another's
+
+
+def test_a_moved_directory_has_its_views_refreshed(result, tmp_path):
+    result.save(tmp_path / "a")
+    os.rename(tmp_path / "a", tmp_path / "b")
+    assert store.list_runs(tmp_path / "b").run_id.tolist() == [1]
+    con = duckdb.connect(str(tmp_path / "b" / "results.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM metrics").fetchone()[0] == len(result.metrics)
+    con.close()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "old_format"])
+def test_a_damaged_or_foreign_database_is_refused_and_left_alone(result, tmp_path, damage):
+    result.save(tmp_path)
+    db = tmp_path / "results.duckdb"
+    if damage == "garbage":
+        db.write_bytes(b"this is not a database" * 100)
+    elif damage == "truncated":
+        db.write_bytes(db.read_bytes()[:5000])
+    else:
+        db.unlink()
+        con = duckdb.connect(str(db))
+        con.execute("CREATE TABLE runs (run_id INTEGER); CREATE TABLE metrics (run_id INTEGER)")
+        con.close()
+    before = tree(tmp_path)
+    for attempt in (lambda: make_result(seed=2).save(tmp_path), lambda: store.list_runs(tmp_path),
+                    lambda: store.open_results(tmp_path)):
+        with pytest.raises(UserError, match="results.duckdb: .*allowed: a results.duckdb written by this trustsim"):
+            attempt()
+    assert tree(tmp_path) == before
+
+
+def test_a_read_only_directory_is_refused(result, tmp_path, monkeypatch):
+    result.save(tmp_path)
+    before = tree(tmp_path)
+    tmp_path.chmod(0o555)
+    if os.geteuid() == 0:  # root writes anywhere: fail the first write as a read-only directory would
+        def refused(*args, **kwargs):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+        monkeypatch.setattr(store.Path, "mkdir", refused)
+    try:
+        with pytest.raises(UserError, match="cannot write the results .*nothing was written"):
+            make_result(seed=2).save(tmp_path)
+    finally:
+        tmp_path.chmod(0o755)
+    assert tree(tmp_path) == before
+
+
+def test_a_full_disk_is_refused_and_changes_nothing(result, tmp_path, monkeypatch):
+    result.save(tmp_path)
+    before = tree(tmp_path)
+    calls = []
+
+    def full(table, path):
+        calls.append(path)
+        if len(calls) == 2:  # the second file of the run: the first is already on disk
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return pq_write(table, path)
+
+    pq_write = store._write_parquet
+    monkeypatch.setattr(store, "_write_parquet", full)
+    with pytest.raises(UserError, match="No space left on device.*a disk with free space"):
+        make_result(seed=2).save(tmp_path)
+    assert tree(tmp_path) == before
+
+
+def test_the_command_line_answers_a_damaged_database_in_one_line_before_running(result, tmp_path, capsys):
+    result.save(tmp_path)
+    (tmp_path / "results.duckdb").write_bytes(b"\0" * 3000)
+    before = tree(tmp_path)
+    for args in (["run", "financial_only", "--out", str(tmp_path)], ["report", str(tmp_path)]):
+        with pytest.raises(SystemExit) as exit_:
+            cli.main(args)
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and err.count("\n") == 1 and err.startswith("trustsim: error: "), err
+    assert tree(tmp_path) == before

@@ -1,8 +1,9 @@
-"""The `trustsim` command line: run, validate, presets, report, compare, calibrate.
+"""The `trustsim` command line: run, resume, validate, presets, report, compare, calibrate.
 
 Each command is a thin layer over the Python API. `main` is the entry point (the installed
 `trustsim` command and `python -m trustsim`): it turns a UserError or a usage error into one line,
-`trustsim: error: ...`, on stderr with exit code 2, so a user's mistake never shows a traceback.
+`trustsim: error: ...`, on stderr with exit code 2, so a user's mistake never shows a traceback;
+Ctrl-C during a run is one line too, saying at which step it stopped, with exit code 130.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Annotated
 
 import typer
 
+from trustsim.checkpoint import SUGGESTED_EVERY, Checkpoints
 from trustsim.engine import check_memory, simulate
-from trustsim.errors import UserError
-from trustsim.result import format_value
-from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets, source_label
+from trustsim.errors import Interrupted, UserError
+from trustsim.result import Result, format_value
+from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets, source_label, source_of
 from trustsim.store import DB, REPORT, check_directory, rebuild_report
 
 app = typer.Typer(
@@ -41,23 +43,79 @@ def run(
     years: YearsOption = None,
     out: Annotated[Path, typer.Option(help="Directory for results.duckdb and report.html.")] = Path("trustsim-out"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    checkpoint_every: Annotated[int | None, typer.Option(
+        min=1, metavar="K", help=f"Write a checkpoint into OUT/checkpoint every K steps (e.g. {SUGGESTED_EVERY}); "
+        "`trustsim resume OUT` carries on from it.")] = None,
 ) -> None:
     """Run a scenario; write OUT/results.duckdb and OUT/report.html and print a summary."""
+    loaded = load_scenario(scenario, _overrides(set_, people, years))
+    check_memory(loaded, source_label(scenario))
+    check_directory(out)  # before the run, so a bad --out does not cost a whole run
+    checkpoints = None
+    if checkpoint_every is not None:
+        source = {"scenario": source_of(scenario), "set": set_ or [], "people": people, "years": years}
+        checkpoints = Checkpoints.start(out, loaded, seed, checkpoint_every, source)
+    _run_and_save(loaded, seed, out, quiet, checkpoints)
+
+
+@app.command()
+def resume(
+    directory: Annotated[Path, typer.Argument(help="The --out directory of a run started with --checkpoint-every.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+) -> None:
+    """Carry on a run from its last checkpoint in DIR; its results are those of the run left uninterrupted."""
+    checkpoints = Checkpoints.resume(directory)
+    try:
+        scenario = checkpoints.scenario
+        source = checkpoints.meta["source"]
+        if source:  # refuse a scenario changed since the run started (an edited file, another preset)
+            try:
+                now = load_scenario(source["scenario"], _overrides(source["set"], source["people"], source["years"]))
+            except UserError:
+                now = scenario  # the file is gone: the checkpoint holds the whole scenario
+            if now != scenario:
+                raise UserError(f"{directory}/checkpoint: the scenario {source['scenario']} changed since the "
+                                f"checkpoint; allowed: the scenario as it was, or start the run again")
+    except BaseException:
+        checkpoints.close(finished=False)
+        raise
+    if not quiet:
+        typer.echo(f"resuming {scenario.name}, seed {checkpoints.seed}, from step {checkpoints.step} of {scenario.run.steps}")
+    _run_and_save(scenario, checkpoints.seed, directory, quiet, checkpoints)
+
+
+def _overrides(set_: list[str] | None, people: int | None, years: float | None) -> dict:
     overrides = parse_overrides(set_ or [])
     if people is not None:
         overrides["population.people"] = people
     if years is not None:
         overrides["run.years"] = years
-    loaded = load_scenario(scenario, overrides)
-    check_memory(loaded, source_label(scenario))
-    check_directory(out)  # before the run, so a bad --out does not cost a whole run
-    result = simulate(loaded, seed=seed, progress=not quiet)
-    run_id = result.save(out)
-    if quiet:
-        return
-    s = loaded.run
+    return overrides
+
+
+def _run_and_save(scenario, seed: int, out: Path, quiet: bool, checkpoints: Checkpoints | None) -> None:
+    """Run, save into out and print the summary; a checkpoint is removed once the run is saved."""
+    finished = False
+    try:
+        try:
+            result = simulate(scenario, seed=seed, progress=not quiet, checkpoints=checkpoints)
+        except Interrupted as exc:
+            kept = (f"; resume from step {checkpoints.step} with `trustsim resume {out}`"
+                    if checkpoints is not None and checkpoints.saved else "")
+            raise Interrupted(exc.done, exc.steps, f"{exc}; nothing was written{kept}") from None
+        run_id = result.save(out)
+        finished = True
+    finally:
+        if checkpoints is not None:
+            checkpoints.close(finished)
+    if not quiet:
+        _summary(result, out, run_id)
+
+
+def _summary(result: Result, out: Path, run_id: int) -> None:
+    s = result.scenario.run
     typer.echo(
-        f"{loaded.name}, seed {seed}: {result.people:,} people, {result.steps} steps of {s.step_days} days "
+        f"{result.scenario.name}, seed {result.seed}: {result.people:,} people, {result.steps} steps of {s.step_days} days "
         f"from {s.start}, in {result.elapsed_seconds:.1f} s"
     )
     for metric, value in result.headline().items():
@@ -182,8 +240,10 @@ def main(argv: list[str] | None = None) -> None:
         code = app(args=args or ["--help"], prog_name="trustsim", standalone_mode=False)
     except UserError as exc:
         _fail(str(exc), 2)
+    except Interrupted as exc:
+        _fail(str(exc), 130)
     except typer.TyperException as exc:  # usage errors: unknown option, bad number, ...
         _fail(exc.format_message(), exc.exit_code)
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         _fail("interrupted; nothing was written", 130)
     sys.exit(code or 0)

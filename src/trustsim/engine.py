@@ -18,9 +18,9 @@ They run as three passes over people, so that a step's events are never stored:
 - ``network``: stages/responses.py walks the contact network once for chilling, distancing and
   the contacts' term of the next score.
 
-Use ``simulate`` to run a scenario; ``run_steps`` to step through one and look at the state
-between steps; ``estimate_bytes`` to know, before allocating anything, how much memory a run will
-need.
+Use ``simulate`` to run a scenario (given ``checkpoint.Checkpoints``, it writes a checkpoint every
+K steps, or carries on from one); ``run_steps`` to step through one and look at the state between
+steps; ``estimate_bytes`` to know, before allocating anything, how much memory a run will need.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ import psutil
 
 from . import rng
 from .context import Context
-from .errors import UserError
+from .errors import Interrupted, UserError
 from .kernels.cache import step_kernels_cached
 from .kernels.person_pass import person_pass
 from .metrics import Recorder
@@ -46,6 +47,9 @@ from .society import build_society
 from .society.memory import built_bytes, estimate_bytes as build_peak_bytes, expected_degrees
 from .stages import behaviour, responses, sanctions, scoring, surveillance
 from .state import BLACKLIST, COURT_LIST, LOW_FLAG, MEASURE, MEMBER_FLAG, State
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoints
 
 # Per-step temporaries (per-thread sums, keys) are per cell, not per person; what remains is the
 # per-person context (dissent decile) and allocator slack, set from benchmarks/bench_model.py.
@@ -122,14 +126,16 @@ def step(ctx: Context, state: State, recorder: Recorder, t: int, call=_untimed) 
     call("network", responses.step, ctx, state, t, recorder.network_sums)
 
 
-def _run(scenario: Scenario, seed: int, timings: Timings | None) -> Iterator[tuple[int, Context, State, Recorder]]:
+def _run(scenario: Scenario, seed: int, timings: Timings | None,
+         checkpoints: Checkpoints | None = None) -> Iterator[tuple[int, Context, State, Recorder]]:
     call = timings.timed if timings is not None else _untimed
     check_memory(scenario)
     society = call("society", build_society, scenario, seed)
     ctx = Context.build(scenario, society, seed)
     recorder = Recorder(ctx)
     state = initial_state(ctx, recorder)
-    for t in range(scenario.run.steps):
+    first = checkpoints.restore(ctx, state, recorder) if checkpoints is not None else 0
+    for t in range(first, scenario.run.steps):
         step(ctx, state, recorder, t, call)
         yield t, ctx, state, recorder
 
@@ -140,17 +146,28 @@ def run_steps(scenario: Scenario, seed: int = 0, timings: Timings | None = None)
         yield t, ctx, state
 
 
-def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings: Timings | None = None) -> Result:
-    """Run a scenario and return its audit metrics (and a person-level snapshot if asked for)."""
+def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings: Timings | None = None,
+             checkpoints: Checkpoints | None = None) -> Result:
+    """Run a scenario and return its audit metrics (and a person-level snapshot if asked for).
+
+    With checkpoints, carry on from the last one and write one every K steps. Ctrl-C raises
+    Interrupted, which says how many steps were done."""
     call = timings.timed if timings is not None else _untimed
-    started = dt.datetime.now(dt.timezone.utc)
+    started = checkpoints.started_at if checkpoints is not None else dt.datetime.now(dt.timezone.utc)
+    done = checkpoints.step if checkpoints is not None else 0
     if progress and not step_kernels_cached():
         print("Compiling trustsim's kernels: this first run takes about a minute longer, once; "
               "later runs start at once.", file=sys.stderr, flush=True)
-    with _progress(progress, scenario.run.steps, scenario.name) as advance:
-        for t, ctx, state, recorder in _run(scenario, seed, timings):
-            call("metrics", recorder.record, t)
-            advance()
+    try:
+        with _progress(progress, scenario.run.steps, scenario.name, done) as advance:
+            for t, ctx, state, recorder in _run(scenario, seed, timings, checkpoints):
+                call("metrics", recorder.record, t)
+                done = t + 1
+                if checkpoints is not None:
+                    checkpoints.after(t, ctx, state, recorder)
+                advance()
+    except KeyboardInterrupt:
+        raise Interrupted(done, scenario.run.steps) from None
     return Result(
         scenario=scenario,
         seed=seed,
@@ -191,10 +208,11 @@ def punished_contacts(ctx: Context, state: State) -> np.ndarray:
 class _progress:
     """A Rich progress bar over steps, or nothing when not asked for."""
 
-    def __init__(self, enabled: bool, steps: int, name: str):
+    def __init__(self, enabled: bool, steps: int, name: str, done: int = 0):
         self.enabled = enabled
         self.steps = steps
         self.name = name
+        self.done = done
 
     def __enter__(self):
         if not self.enabled:
@@ -206,7 +224,7 @@ class _progress:
             transient=True,
         )
         self.bar.__enter__()
-        task = self.bar.add_task(f"{self.name}: steps", total=self.steps)
+        task = self.bar.add_task(f"{self.name}: steps", total=self.steps, completed=self.done)
         return lambda: self.bar.advance(task)
 
     def __exit__(self, *exc):

@@ -30,6 +30,11 @@ from trustsim.errors import UserError
 from trustsim.scenario.schema import Scenario
 
 _SUFFIXES = (".yaml", ".yml")
+# Far beyond any scenario (a few hundred values, a few levels deep), far below what takes long to
+# check: a document over these limits, e.g. a bomb of nested aliases, is refused unread.
+MAX_BYTES = 1 << 20
+MAX_VALUES = 100_000
+MAX_DEPTH = 40
 
 
 class _Loader(yaml.SafeLoader):
@@ -94,13 +99,15 @@ def _read_path(path: Path, label: str) -> _Source:
     if not path.is_file():
         raise UserError(f"{label}: is a directory, not a file; allowed: a preset name or a .yaml file")
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise UserError(f"{label}: {path.stat().st_size:,} bytes; allowed: a scenario file of at most {MAX_BYTES:,} bytes")
         return _Source(label, path.read_text(encoding="utf-8"), path.resolve())
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{label}: cannot be read ({exc}); allowed: a readable UTF-8 .yaml file") from None
 
 
 def _is_preset(name_or_path: str | Path) -> bool:
-    """Whether a user's scenario argument names a preset rather than a file."""
+    """Whether a scenario argument names a preset rather than a file: a name that is not a path."""
     return isinstance(name_or_path, str) and not _looks_like_path(name_or_path) and (
         name_or_path in _preset_names() or not Path(name_or_path).is_file())
 
@@ -108,6 +115,11 @@ def _is_preset(name_or_path: str | Path) -> bool:
 def source_label(name_or_path: str | Path) -> str:
     """How error lines name a scenario argument: `preset NAME`, or the file's path as given."""
     return f"preset {name_or_path}" if _is_preset(name_or_path) else str(Path(name_or_path))
+
+
+def source_of(name_or_path: str | Path) -> str:
+    """A scenario argument that names the same scenario from any working directory."""
+    return str(name_or_path) if _is_preset(name_or_path) else str(Path(name_or_path).resolve())
 
 
 def _read(name_or_path: str | Path, relative_to: Path | None = None) -> _Source:
@@ -120,9 +132,51 @@ def _read(name_or_path: str | Path, relative_to: Path | None = None) -> _Source:
     return _read_path(path, str(path))
 
 
+def _expanded_size(root: yaml.Node, label: str) -> int:
+    """Values in the document once every alias is expanded, counted without expanding them; a
+    document that refers to itself or nests deeper than MAX_DEPTH is refused."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise UserError(f"{label}: nested more than {MAX_DEPTH} levels deep; allowed: a mapping of sections")
+        if id(node) in sizes:
+            if sizes[id(node)] < 0:
+                raise UserError(f"{label}: an alias refers to itself; allowed: a document without cycles")
+            return sizes[id(node)]
+        sizes[id(node)] = -1
+        children = node.value if isinstance(node, yaml.SequenceNode) else (
+            [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else [])
+        total = 1
+        for child in children:
+            total += size(child, depth + 1)
+            if total > MAX_VALUES:
+                raise UserError(f"{label}: more than {MAX_VALUES:,} values once its aliases are expanded; "
+                                f"allowed: a scenario of at most {MAX_VALUES:,} values")
+        sizes[id(node)] = total
+        return total
+
+    return size(root, 0)
+
+
+def load_yaml(text: str, label: str) -> Any:
+    """A YAML document's value, checked for size and depth before it is built."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, label)
+        return loader.construct_document(node)
+    except RecursionError:
+        raise UserError(f"{label}: nested too deeply; allowed: a mapping of sections") from None
+    finally:
+        loader.dispose()
+
+
 def _parse(source: _Source) -> dict[str, Any]:
     try:
-        data = yaml.load(source.text, Loader=_Loader)
+        data = load_yaml(source.text, source.label)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f", line {mark.line + 1}" if mark else ""
@@ -360,7 +414,7 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise UserError(f"--set {item}: not KEY=VALUE; allowed: e.g. --set population.people=50000")
         try:
-            out[key.strip()] = yaml.load(text, Loader=_Loader)
+            out[key.strip()] = load_yaml(text, f"--set {key.strip()}")
         except yaml.YAMLError as exc:
             raise UserError(f"--set {item}: the value is not valid YAML ({exc.__class__.__name__}); "
                             f"allowed: a number, true/false, text or a [list]") from None

@@ -79,6 +79,7 @@ def param(default: Any, unit: str, doc: str, **bounds: Any) -> Any:
 
 
 class Section(BaseModel):
-    """Base of every scenario section: unknown keys are errors, assignments are validated."""
+    """Base of every scenario section: unknown keys are errors, assignments are validated, and no
+    number may be infinite or NaN (no parameter is meaningfully infinite; a NaN is a typo)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
