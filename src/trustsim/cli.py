@@ -1,4 +1,4 @@
-"""The `trustsim` command line: run, validate, presets, report, compare, calibrate.
+"""The `trustsim` command line: run, validate, presets, report, case, compare, calibrate.
 
 Each command is a thin layer over the Python API. `main` is the entry point (the installed
 `trustsim` command and `python -m trustsim`): it turns a UserError or a usage error into one line,
@@ -17,7 +17,7 @@ from trustsim.engine import simulate
 from trustsim.errors import UserError
 from trustsim.result import format_value
 from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets
-from trustsim.store import DB, REPORT, check_directory, rebuild_report
+from trustsim.store import DB, REPORT, check_directory, open_results, rebuild_report
 
 app = typer.Typer(
     name="trustsim",
@@ -41,11 +41,15 @@ def run(
     years: YearsOption = None,
     out: Annotated[Path, typer.Option(help="Directory for results.duckdb and report.html.")] = Path("trustsim-out"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    trace: Annotated[int | None, typer.Option(
+        min=0, help="Follow N people event by event (run.trace); read them with `trustsim case OUT`.")] = None,
 ) -> None:
     """Run a scenario; write OUT/results.duckdb and OUT/report.html and print a summary."""
     overrides = parse_overrides(set_ or [])
     if people is not None:
         overrides["population.people"] = people
+    if trace is not None:
+        overrides["run.trace"] = trace
     if years is not None:
         overrides["run.years"] = years
     loaded = load_scenario(scenario, overrides)
@@ -90,6 +94,37 @@ def report(
 ) -> None:
     """Rebuild DIR/report.html from DIR/results.duckdb."""
     typer.echo(f"wrote {rebuild_report(directory, run_id)}")
+
+
+@app.command()
+def case(
+    directory: Annotated[Path, typer.Argument(help="A directory written by `trustsim run --trace N --out DIR`.")],
+    person: Annotated[int | None, typer.Argument(help="A traced person's number (see --list).")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the traced people, one line each.")] = False,
+    run_id: Annotated[int | None, typer.Option(help="The run (default: the latest).")] = None,
+) -> None:
+    """Tell a traced person's case file in plain sentences, or list the traced people."""
+    from trustsim.report.cases import cases
+
+    result = open_results(directory, run_id)
+    if result.trace is None or result.traced_people is None:
+        raise UserError(f"{directory}: run {result.run_id} traced nobody; allowed: a run made with "
+                        f"`trustsim run --trace N --out {directory}`")
+    files = cases(result.trace, result.traced_people, result.scenario.scoring.association.threshold)
+    if person is None and not list_:
+        raise UserError(f"{directory}: no person given; allowed: a traced person's number, or --list")
+    if list_:
+        for found in files.values():
+            typer.echo(found.summary())
+        return
+    if person not in files:
+        shown = ", ".join(map(str, list(files)[:8])) + (", ..." if len(files) > 8 else "")
+        raise UserError(f"{directory}: person {person}: not traced in run {result.run_id}; allowed: {shown} "
+                        f"(`trustsim case {directory} --list` lists them)")
+    found = files[person]
+    typer.echo(f"Person {person} ({found.person['chosen_for']}): {found.who()}.")
+    for line in found.timeline() or ["nothing happened to them beyond routine events."]:
+        typer.echo(line)
 
 
 @app.command()

@@ -92,6 +92,7 @@ def _insert(con: duckdb.DuckDBPyConnection, result: Result, run_id: int) -> None
         [run_id],
     )
     con.unregister("new_metrics")
+    _insert_tables(con, run_id, run_tables(result))
 
 
 def check_directory(directory: str | Path) -> None:
@@ -177,8 +178,46 @@ def open_results(directory: str | Path, run_id: int | None = None) -> Result:
                         f"({exc.error_count()} problems); allowed: runs written by trustsim {__version__}") from None
     snapshot_path = Path(directory) / _snapshot_name(run_id)
     snapshot = pd.read_parquet(snapshot_path) if snapshot_path.is_file() else None
+    trace, traced_people = (_run_rows(table(directory, name), run_id) for name in ("trace", "traced_people"))
     return Result(scenario=scenario, seed=seed, metrics=metrics, started_at=started_at,
-                  finished_at=finished_at, snapshot=snapshot, run_id=run_id)
+                  finished_at=finished_at, snapshot=snapshot, run_id=run_id, trace=trace,
+                  traced_people=traced_people)
+
+
+def run_tables(result: Result) -> dict[str, pd.DataFrame]:
+    """The per-run tables a result carries besides its metrics (its case files, when traced)."""
+    if result.trace is None:
+        return {}
+    return {"trace": result.trace, "traced_people": result.traced_people}
+
+
+def _run_rows(frame: pd.DataFrame, run_id: int) -> pd.DataFrame | None:
+    if frame.empty or not (frame["run_id"] == run_id).any():
+        return None
+    return frame[frame["run_id"] == run_id].drop(columns="run_id").reset_index(drop=True)
+
+
+# --- BEGIN per-run tables: stand-in until the per-run store lands (replace at merge) ---------
+# Writes each per-run table into results.duckdb with the run_id in front; the new store's
+# append_run(..., tables=run_tables(result)) and table(directory, name) take over from here.
+def _insert_tables(con: duckdb.DuckDBPyConnection, run_id: int, tables: dict[str, pd.DataFrame]) -> None:
+    for name, frame in tables.items():
+        con.register("new_rows", frame.assign(run_id=run_id)[["run_id", *frame.columns]])
+        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0]
+        con.execute(f'INSERT INTO "{name}" SELECT * FROM new_rows' if exists
+                    else f'CREATE TABLE "{name}" AS SELECT * FROM new_rows')
+        con.unregister("new_rows")
+
+
+def table(directory: str | Path, name: str) -> pd.DataFrame:
+    """All rows of a table in DIR/results.duckdb; an empty DataFrame when it has none."""
+    con = _connect(_db_path(directory), read_only=True)
+    try:
+        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0]
+        return con.execute(f'SELECT * FROM "{name}"').df() if exists else pd.DataFrame()
+    finally:
+        con.close()
+# --- END per-run tables ----------------------------------------------------------------------
 
 
 def rebuild_report(directory: str | Path, run_id: int | None = None) -> Path:

@@ -279,3 +279,58 @@ def sections(view: MetricsView) -> list[Section]:
         else:
             out.append(Section(id_, title, caption, figure=made))
     return out
+
+
+# Marks on a case file's score line: which trace events, how they look, what the legend calls them.
+CASE_MARKS = (
+    (("observed",), ("false_match", "linkage_error"), "x", "error on the record"),
+    (("list_entry", "measure_applied"), None, "triangle-down", "sanction applied"),
+    (("measure_lifted", "list_exit"), None, "triangle-up", "sanction lifted"),
+    (("appeal",), None, "diamond", "appeal"),
+    (("tie_dropped",), None, "circle-open", "tie dropped"),
+)
+
+
+@dataclass
+class CaseStory:
+    title: str
+    story: str
+    figure: go.Figure
+
+
+def case_plot(case) -> go.Figure:
+    """A traced person's published and own-record scores over time, with their events marked."""
+    events = case.events
+    fig = panels([""], height=320)
+    for i, (event, name, dash) in enumerate((("score.published", "published score", None),
+                                             ("score.individual", "own record alone", "dot"))):
+        rows = events[events["event"] == event]
+        add_line(fig, rows["date"], rows["value"], name, colour(i), dash=dash, hover="%{y:.0f}")
+    score = events[events["event"] == "score.published"].set_index("step")["value"]
+    heads = events["event"].str.partition(".")[0]
+    for i, (kinds, causes, symbol, name) in enumerate(CASE_MARKS):
+        rows = events[heads.isin(kinds) & (events["cause"].isin(causes) if causes else True)]
+        rows = rows[rows["step"].isin(score.index)].drop_duplicates("step")
+        if rows.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=rows["date"], y=score.loc[rows["step"]].to_numpy(), mode="markers", name=name,
+            marker=dict(symbol=symbol, size=11, color=colour(i + 2), line=dict(width=1.5, color=colour(i + 2))),
+            text=rows["event"] + np.where(rows["cause"].notna(), " (" + rows["cause"].fillna("") + ")", ""),
+            hovertemplate="%{text}<extra></extra>"))
+    fig.update_yaxes(title_text="score")
+    return fig
+
+
+def case_stories(trace, traced_people, threshold: float) -> list[CaseStory]:
+    """The report's case files: four to six people's stories, told from the trace (report/cases.py)."""
+    from trustsim.report.cases import cases, chosen_cases
+
+    if trace is None or traced_people is None:
+        return []
+    reasons = {"false_match": "Wrongly sanctioned: a false face match", "linkage_error":
+               "Wrongly sanctioned: a record filed under the wrong name", "association":
+               "Sanctioned through the people around them", "dissident": "One of the most dissenting tenth",
+               "rewarded": "Rewarded by the system", "blacklist": "On the blacklist"}
+    return [CaseStory(f"{reasons[case.person['chosen_for']]}: person {case.id}", case.story(), case_plot(case))
+            for case in chosen_cases(cases(trace, traced_people, threshold))]
