@@ -31,12 +31,13 @@ THING = {
     "approved_purchase": ("approved purchase", "approved purchases"),
 }
 ROUTINE = {"alcohol_purchase", "gaming_hours", "approved_purchase"}
+# (what being put under a measure is, after "she"; what it is called when it lifts)
 MEASURE_TEXT = {
-    "internet_throttle": ("{their} internet was slowed", "{their} internet was no longer slowed"),
-    "flight_ban": ("{they} was banned from flying", "{their} flight ban was lifted"),
-    "rail_ban": ("{they} was banned from trains", "{their} train ban was lifted"),
-    "job_ban": ("{they} was barred from civil-service and senior jobs", "{their} job bar was lifted"),
-    "id_block": ("{their} ID number was blocked", "{their} ID number was unblocked"),
+    "internet_throttle": ("had {their} internet slowed", "internet slowdown"),
+    "flight_ban": ("was banned from flying", "flight ban"),
+    "rail_ban": ("was banned from trains", "train ban"),
+    "job_ban": ("was barred from civil-service and senior jobs", "job bar"),
+    "id_block": ("had {their} ID number blocked", "ID block"),
 }
 LIST_TEXT = {"court_list": "the court's list of dishonest debtors", "blacklist": "the public blacklist"}
 REWARD_TEXT = {"easy_loans": "easier loans", "visa_facilitation": "faster visas", "deposit_waiver": "deposit waivers"}
@@ -119,8 +120,17 @@ class CaseFile:
         """What happened in one step, as clauses (empty when only routine things did), and whether
         it is a key step: the system or the person's circle acted, or an error or a serious act was seen."""
         say = self._say
-        clauses: list[str] = []
+        clauses: list = []
         seen: list[str] = []
+        # What is told together (what one cause imposed, what lifted, ties cut) goes where its first part was.
+        groups: dict[tuple, list[str]] = {}
+
+        def group(name: tuple, text: str) -> None:
+            if name not in groups:
+                groups[name] = []
+                clauses.append(name)
+            groups[name].append(say(text))
+
         key = False
         for row in step_rows.itertuples():
             head, _, part = row.event.partition(".")
@@ -140,16 +150,16 @@ class CaseFile:
                     key |= part in SERIOUS
                     seen.append(thing)
             elif head == "list_entry":
-                clauses.append(say("{they} was put on ") + LIST_TEXT[part] + " " + say(BECAUSE[cause]))
+                group(("imposed", cause), "was put on " + LIST_TEXT[part])
             elif head == "list_exit":
                 clauses.append(say("{they} came off ") + LIST_TEXT[part])
             elif head == "measure_applied" and part in MEASURE_TEXT:
-                clauses.append(say(MEASURE_TEXT[part][0]) + ("" if cause == "true" else " " + say(BECAUSE[cause])))
+                group(("imposed", cause), MEASURE_TEXT[part][0])
             elif head == "measure_recaused" and part in MEASURE_TEXT:
-                clauses.append(say(f"{{their}} {part.replace('_', ' ')} now rested on ") +
+                clauses.append(say("{their} " + MEASURE_TEXT[part][1] + " now rested on ") +
                                say(BECAUSE[cause]).removeprefix("because of ").removeprefix("for "))
             elif head == "measure_lifted" and part in MEASURE_TEXT:
-                clauses.append(say(MEASURE_TEXT[part][1]))
+                group(("lifted",), MEASURE_TEXT[part][1])
             elif row.event == "appeal.granted":
                 clauses.append(say("{they} appealed and won: the entries owed to errors were struck"))
             elif row.event == "appeal.refused":
@@ -163,11 +173,22 @@ class CaseFile:
             elif head == "joined":
                 clauses.append(say("{they} joined the scheme"))
             elif head == "tie_dropped":
-                forms = LAYER_TEXT[part]
-                if cause == "by_them":
-                    clauses.append(say("{they} cut ties with a ") + forms[0])
-                else:
-                    clauses.append(f"a {forms[0]} cut ties with " + say("{them}"))
+                group(("ties", cause == "by_them"), part)
+        for at, name in enumerate(clauses):
+            if not isinstance(name, tuple):
+                continue
+            parts = groups[name]
+            if name[0] == "imposed":
+                # "was put on ..., banned from flying and barred from ...": one "was" for a run of them
+                parts = [p.removeprefix("was ") if k and p.startswith("was ") and parts[k - 1].startswith("was ")
+                         else p for k, p in enumerate(parts)]
+                clauses[at] = say("{they} ") + _and(parts) + " " + say(BECAUSE[name[1]])
+            elif name[0] == "lifted":
+                clauses[at] = say("{their} ") + _and(parts) + (" was" if len(parts) == 1 else " were") + " lifted"
+            else:
+                counted = [_count(parts.count(layer), LAYER_TEXT[layer]) for layer in dict.fromkeys(parts)]
+                clauses[at] = (say("{they} cut ties with ") + _and(counted) if name[1]
+                               else _and(counted) + " cut ties with " + say("{them}"))
         if seen:
             clauses.insert(0, say("the system recorded {their} ") + _and(seen))
         if not clauses:
