@@ -27,8 +27,10 @@ import pandas as pd
 from . import rng
 from .scenario.schema import EVENT_KINDS, MEASURES, OCCUPATIONS, REWARDS
 from .society.network import LAYERS
-from .stages import sanctions
-from .state import BLACKLIST, CAUSES, COURT_LIST, MEASURE, NOT_APPLIED, SANCTIONED_FLAG, State
+from .state import (
+    APPEAL_GRANTED as GRANTED_OUTCOME, APPEAL_REFUSED as REFUSED_OUTCOME, BLACKLIST, CAUSES, COURT_LIST, MEASURE,
+    NOT_APPLIED, SANCTIONED_FLAG, State,
+)
 
 LISTS = ("court_list", "blacklist")
 TICKETS = ("flight", "rail")
@@ -124,9 +126,9 @@ def person_step(buf, slot, right, false_match, linkage, individual, social, publ
 @numba.njit(cache=True, inline="always")
 def appeal(buf, slot, outcome):
     """A traced person's appeal this step, from the sanctions stage's outcome code."""
-    if outcome == sanctions.APPEAL_GRANTED:
+    if outcome == GRANTED_OUTCOME:
         add(buf, slot, APPEAL_GRANTED, NO_CAUSE, 1.0)
-    elif outcome == sanctions.APPEAL_REFUSED:
+    elif outcome == REFUSED_OUTCOME:
         add(buf, slot, APPEAL_REFUSED, NO_CAUSE, 1.0)
 
 

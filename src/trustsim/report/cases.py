@@ -74,6 +74,7 @@ def _article(word: str) -> str:
 KEY_EVENTS = ("list_entry", "list_exit", "measure_applied", "measure_lifted", "measure_recaused", "appeal",
               "ticket_denied", "tie_dropped")
 SERIOUS = {"crime", "judgment_default", "loan_default"}
+JUMP = 20  # a score change of this many points in one step is told even when nothing else happened
 
 
 def long_date(date) -> str:
@@ -191,11 +192,13 @@ class CaseFile:
                                else _and(counted) + " cut ties with " + say("{them}"))
         if seen:
             clauses.insert(0, say("the system recorded {their} ") + _and(seen))
-        if not clauses:
-            return clauses, False
         score = step_rows.loc[step_rows["event"] == "score.published", "value"]
         individual = step_rows.loc[step_rows["event"] == "score.individual", "value"]
-        if len(score) and score_before is not None and abs(score.iloc[-1] - score_before) >= 1:
+        change = abs(score.iloc[-1] - score_before) if len(score) and score_before is not None else 0.0
+        if not clauses and change < JUMP:
+            return clauses, False
+        key |= change >= JUMP
+        if change >= 1:
             verb = "fell" if score.iloc[-1] < score_before else "rose"
             text = say("{their} score ") + f"{verb} to {score.iloc[-1]:.0f}"
             if len(individual) and abs(individual.iloc[-1] - score.iloc[-1]) >= 5:

@@ -32,7 +32,7 @@ import numpy as np
 from ..context import ON_BLACKLIST, ON_COURT_LIST, Context
 from ..rng import unit_jit
 from ..state import (
-    BLACKLIST, CAUSE, CLEARED, COURT_LIST, EVENT, LIST_ENTRY, LIST_EXIT, LOW_FLAG, MEASURE, MEMBER_FLAG,
+    APPEAL_GRANTED, APPEAL_NONE, APPEAL_REFUSED, BLACKLIST, CAUSE, CLEARED, COURT_LIST, EVENT, LIST_ENTRY, LIST_EXIT, LOW_FLAG, MEASURE, MEMBER_FLAG,
     N_MEASURES, NOT_APPLIED, SANCTIONED_FLAG, State,
 )
 from . import behaviour
@@ -40,7 +40,6 @@ from .scoring import score_cause
 
 STREAMS = ("sanctions.fulfil", "sanctions.appeal", "sanctions.appeal_granted")
 FULFIL, APPEAL, GRANTED = range(3)
-APPEAL_NONE, APPEAL_REFUSED, APPEAL_GRANTED = range(3)
 TRUE = np.uint8(CAUSE["true"])
 ASSOCIATION = np.uint8(CAUSE["association"])
 _JUDGMENT = EVENT["judgment_default"]
