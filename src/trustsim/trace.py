@@ -209,10 +209,11 @@ class Tracer:
                           ctx.people.dissent[self.people].astype(np.float64))]
 
     def _view(self, state: State) -> dict[str, np.ndarray]:
+        """What the state shows of the traced people now (indexing by person copies it)."""
         s, idx = state.sanctions, self.people
         return {
             "lists": s.lists[idx] & (COURT_LIST | BLACKLIST), "court_cause": s.court_cause[idx],
-            "cause": s.cause[:, idx].copy(), "rewards": s.rewards[idx], "member": state.scoring.member[idx].copy(),
+            "cause": s.cause[:, idx], "rewards": s.rewards[idx], "member": state.scoring.member[idx],
         }
 
     def drain(self, ctx, state: State, t: int) -> None:

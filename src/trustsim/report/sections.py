@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from trustsim.report.plots import (DIMENSIONS, add_band, add_bars, add_line, add_stacked, colour, group_label,
-                                   hover, panels, style_axis, tickformat)
+                                   hover, panels, rgba, style_axis, tickformat)
 from trustsim.report.view import MetricsView
 
 MEASURE_NAMES = {
@@ -282,13 +282,29 @@ def sections(view: MetricsView) -> list[Section]:
 
 
 # Marks on a case file's score line: which trace events, how they look, what the legend calls them.
+# Sanctions in force are a shaded band instead.
 CASE_MARKS = (
     (("observed",), ("false_match", "linkage_error"), "x", "error on the record"),
-    (("list_entry", "measure_applied"), None, "triangle-down", "sanction applied"),
-    (("measure_lifted", "list_exit"), None, "triangle-up", "sanction lifted"),
     (("appeal",), None, "diamond", "appeal"),
     (("tie_dropped",), None, "circle-open", "tie dropped"),
 )
+
+
+def _sanctioned_spans(events, dates) -> list[tuple]:
+    """(first date, last date) of each run of steps with some measure in force."""
+    heads = events["event"].str.partition(".")[0]
+    change = (heads == "measure_applied").astype(int) - (heads == "measure_lifted").astype(int)
+    in_force = change.groupby(events["step"]).sum().reindex(dates.index, fill_value=0).cumsum() > 0
+    spans, start = [], None
+    for step, on in in_force.items():
+        if on and start is None:
+            start = step
+        if not on and start is not None:
+            spans.append((dates[start], dates[step]))
+            start = None
+    if start is not None:
+        spans.append((dates[start], dates.iloc[-1]))
+    return spans
 
 
 @dataclass
@@ -307,6 +323,10 @@ def case_plot(case) -> go.Figure:
         rows = events[events["event"] == event]
         add_line(fig, rows["date"], rows["value"], name, colour(i), dash=dash, hover="%{y:.0f}")
     score = events[events["event"] == "score.published"].set_index("step")["value"]
+    dates = events[events["event"] == "score.published"].set_index("step")["date"]
+    for k, (x0, x1) in enumerate(_sanctioned_spans(events, dates)):
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=rgba(colour(1), 0.12), line_width=0, layer="below",
+                      annotation_text="under sanction" if k == 0 else None, annotation_position="top left")
     heads = events["event"].str.partition(".")[0]
     for i, (kinds, causes, symbol, name) in enumerate(CASE_MARKS):
         rows = events[heads.isin(kinds) & (events["cause"].isin(causes) if causes else True)]
