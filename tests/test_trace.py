@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 import trustsim
-from trustsim import cli
 from trustsim.state import CAUSE, MEASURE
 from trustsim.trace import EVENTS, choose
 
@@ -123,3 +122,13 @@ def test_case_refuses_an_unknown_person_or_an_untraced_run_in_one_line(traced, c
     small.save(tmp_path)
     assert_one_line_error(*invoke(capsys, "case", str(tmp_path), "1"), "traced nobody")
     assert math.isfinite(small.final()["score_mean"])
+
+
+def test_the_report_tells_case_files_from_the_trace(traced):
+    result, directory = traced
+    page = (directory / "report.html").read_text(encoding="utf-8")
+    assert '<section id="cases">' in page
+    stories = page.count('<p class="story">')
+    assert 4 <= stories <= 6
+    false_match = result.traced_people.loc[result.traced_people["chosen_for"] == "false_match", "person"]
+    assert any(f"person {p}</h3>" in page for p in false_match)

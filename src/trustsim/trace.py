@@ -132,10 +132,6 @@ def appeal(buf, slot, outcome):
         add(buf, slot, APPEAL_REFUSED, NO_CAUSE, 1.0)
 
 
-def step_date(start: dt.date, step_days: int, step: int) -> dt.date:
-    return start + dt.timedelta(days=step_days * step)
-
-
 class Outcomes:
     """What happened to everyone in the first pass, as bits per person, for choosing whom to follow."""
 
