@@ -1,6 +1,6 @@
 """The whole benchmark suite in one command: society, reference workload, full model, case files.
 
-Run `python benchmarks/run_all.py` (about 25 minutes on 2 cores; `--quick` runs each script at
+Run `python benchmarks/run_all.py` (about 35 minutes on 2 cores; `--quick` runs each script at
 tiny sizes and writes nothing). Each script runs in its own process, one after the other, and
 rewrites only its own section of benchmarks/RESULTS.md; a script that fails stops the suite.
 """
