@@ -27,6 +27,10 @@ def test_store_benchmark_runs():
     assert "| last / first (means) |" in out and "bytes per person" in out
 
 
+def test_trace_benchmark_runs():
+    assert "| tracing off |" in run(BENCH / "bench_trace.py", "--quick")
+
+
 def test_society_benchmark_runs():
     figures = json.loads(run(BENCH / "bench_society.py", "--people", "20000").strip().splitlines()[-1])
     assert figures["people"] == 20_000 and figures["mean_degree"] > 0

@@ -69,6 +69,9 @@ class Checkpoints:
             raise UserError(f"{folder}: holds the checkpoint of an unfinished run ({meta.get('scenario_name')}, "
                             f"seed {meta.get('seed')}, at step {meta.get('step')}); allowed: `trustsim resume "
                             f"{directory}`, or another --out directory")
+        if scenario.run.trace:
+            raise UserError("run.trace: a run with case files cannot be checkpointed yet (the outcomes its first pass "
+                            "notes are not saved); allowed: run.trace = 0 with --checkpoint-every, or no checkpoints")
         meta = {"format": FORMAT, "version": __version__, "scenario_name": scenario.name,
                 "scenario_json": scenario.model_dump_json(), "seed": int(seed), "every": int(every), "step": 0,
                 "steps": scenario.run.steps, "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),

@@ -1,4 +1,4 @@
-"""The `trustsim` command line: run, resume, validate, presets, report, compare, calibrate.
+"""The `trustsim` command line: run, resume, validate, presets, report, case, compare, calibrate.
 
 Each command is a thin layer over the Python API. `main` is the entry point (the installed
 `trustsim` command and `python -m trustsim`): it turns a UserError or a usage error into one line,
@@ -19,7 +19,7 @@ from trustsim.engine import check_memory, simulate
 from trustsim.errors import Interrupted, UserError
 from trustsim.result import Result, format_value
 from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets, source_label, source_of
-from trustsim.store import DB, REPORT, check_directory, rebuild_report
+from trustsim.store import DB, REPORT, check_directory, open_results, rebuild_report
 
 app = typer.Typer(
     name="trustsim",
@@ -46,9 +46,14 @@ def run(
     checkpoint_every: Annotated[int | None, typer.Option(
         min=1, metavar="K", help=f"Write a checkpoint into OUT/checkpoint every K steps (e.g. {SUGGESTED_EVERY}); "
         "`trustsim resume OUT` carries on from it.")] = None,
+    trace: Annotated[int | None, typer.Option(
+        min=0, help="Follow N people event by event (run.trace); read them with `trustsim case OUT`.")] = None,
 ) -> None:
     """Run a scenario; write OUT/results.duckdb and OUT/report.html and print a summary."""
-    loaded = load_scenario(scenario, _overrides(set_, people, years))
+    overrides = _overrides(set_, people, years)
+    if trace is not None:
+        overrides["run.trace"] = trace
+    loaded = load_scenario(scenario, overrides)
     check_memory(loaded, source_label(scenario))
     check_directory(out)  # before the run, so a bad --out does not cost a whole run
     checkpoints = None
@@ -150,6 +155,37 @@ def report(
 ) -> None:
     """Rebuild DIR/report.html from DIR/results.duckdb."""
     typer.echo(f"wrote {rebuild_report(directory, run_id)}")
+
+
+@app.command()
+def case(
+    directory: Annotated[Path, typer.Argument(help="A directory written by `trustsim run --trace N --out DIR`.")],
+    person: Annotated[int | None, typer.Argument(help="A traced person's number (see --list).")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the traced people, one line each.")] = False,
+    run_id: Annotated[int | None, typer.Option(help="The run (default: the latest).")] = None,
+) -> None:
+    """Tell a traced person's case file in plain sentences, or list the traced people."""
+    from trustsim.report.cases import cases
+
+    result = open_results(directory, run_id)
+    if result.trace is None or result.traced_people is None:
+        raise UserError(f"{directory}: run {result.run_id} traced nobody; allowed: a run made with "
+                        f"`trustsim run --trace N --out {directory}`")
+    files = cases(result.trace, result.traced_people, result.scenario.scoring.association.threshold)
+    if person is None and not list_:
+        raise UserError(f"{directory}: no person given; allowed: a traced person's number, or --list")
+    if list_:
+        for found in files.values():
+            typer.echo(found.summary())
+        return
+    if person not in files:
+        shown = ", ".join(map(str, list(files)[:8])) + (", ..." if len(files) > 8 else "")
+        raise UserError(f"{directory}: person {person}: not traced in run {result.run_id}; allowed: {shown} "
+                        f"(`trustsim case {directory} --list` lists them)")
+    found = files[person]
+    typer.echo(f"Person {person} ({found.person['chosen_for']}): {found.who()}.")
+    for line in found.timeline() or ["nothing happened to them beyond routine events."]:
+        typer.echo(line)
 
 
 @app.command()

@@ -43,10 +43,11 @@ from .kernels.person_pass import person_pass
 from .metrics import Recorder
 from .result import Result
 from .scenario.schema import Scenario
-from .society import build_society
+from .society import Society, build_society
 from .society.memory import built_bytes, estimate_bytes as build_peak_bytes, expected_degrees
 from .stages import behaviour, responses, sanctions, scoring, surveillance
 from .state import BLACKLIST, COURT_LIST, LOW_FLAG, MEASURE, MEMBER_FLAG, State
+from .trace import OFF, Outcomes, Tracer, choose
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoints
@@ -107,8 +108,10 @@ def _untimed(name: str, work, *args):
     return work(*args)
 
 
-def step(ctx: Context, state: State, recorder: Recorder, t: int, call=_untimed) -> None:
-    """Run step t's stages on state, adding its metrics to the recorder's sums."""
+def step(ctx: Context, state: State, recorder: Recorder, t: int, call=_untimed, tracer: Tracer | None = None) -> None:
+    """Run step t's stages on state, adding its metrics to the recorder's sums (and the traced
+    people's events to the tracer's buffer)."""
+    trace = OFF if tracer is None else tracer.buffer
     seed = ctx.seed
     behaviour_keys = rng.keys(seed, behaviour.STREAMS, t)
     surveillance_keys = rng.keys(seed, surveillance.STREAMS, t)
@@ -121,22 +124,28 @@ def step(ctx: Context, state: State, recorder: Recorder, t: int, call=_untimed) 
         state.responses.perceived_risk, behaviour_keys, surveillance_keys,
         rng.keys(seed, scoring.STREAMS, t), rng.keys(seed, sanctions.STREAMS, t), cover,
         surveillance.false_match_rate(ctx, state), state.surveillance.misfiled, owners, owner_until, t,
-        ctx.chunks, ctx.max_household, recorder.group_offset, recorder.person_sums, recorder.histograms,
+        ctx.chunks, ctx.max_household, recorder.group_offset, recorder.person_sums, recorder.histograms, trace,
     )
-    call("network", responses.step, ctx, state, t, recorder.network_sums)
+    call("network", responses.step, ctx, state, t, recorder.network_sums, trace)
+    if tracer is not None:
+        call("trace", tracer.drain, ctx, state, t)
 
 
-def _run(scenario: Scenario, seed: int, timings: Timings | None,
-         checkpoints: Checkpoints | None = None) -> Iterator[tuple[int, Context, State, Recorder]]:
+def _run(scenario: Scenario, seed: int, timings: Timings | None, society: Society | None = None,
+         tracer: Tracer | None = None, checkpoints: Checkpoints | None = None,
+         ) -> Iterator[tuple[int, Context, State, Recorder]]:
     call = timings.timed if timings is not None else _untimed
-    check_memory(scenario)
-    society = call("society", build_society, scenario, seed)
+    if society is None:
+        check_memory(scenario)
+        society = call("society", build_society, scenario, seed)
     ctx = Context.build(scenario, society, seed)
     recorder = Recorder(ctx)
     state = initial_state(ctx, recorder)
+    if tracer is not None:
+        tracer.start(ctx, state)
     first = checkpoints.restore(ctx, state, recorder) if checkpoints is not None else 0
     for t in range(first, scenario.run.steps):
-        step(ctx, state, recorder, t, call)
+        step(ctx, state, recorder, t, call, tracer)
         yield t, ctx, state, recorder
 
 
@@ -151,30 +160,54 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings:
     """Run a scenario and return its audit metrics (and a person-level snapshot if asked for).
 
     With checkpoints, carry on from the last one and write one every K steps. Ctrl-C raises
-    Interrupted, which says how many steps were done."""
+    Interrupted, which says how many steps were done.
+
+    With run.trace = N, N people are followed (trace.py): the run is made once, noting what happens
+    to everyone, then again with the same seed, which reproduces it exactly, recording the chosen
+    people's events into Result.trace and who they are into Result.traced_people."""
     call = timings.timed if timings is not None else _untimed
     started = checkpoints.started_at if checkpoints is not None else dt.datetime.now(dt.timezone.utc)
+    traced = scenario.run.trace
+    steps = scenario.run.steps
     done = checkpoints.step if checkpoints is not None else 0
     if progress and not step_kernels_cached():
         print("Compiling trustsim's kernels: this first run takes about a minute longer, once; "
               "later runs start at once.", file=sys.stderr, flush=True)
     try:
-        with _progress(progress, scenario.run.steps, scenario.name, done) as advance:
-            for t, ctx, state, recorder in _run(scenario, seed, timings, checkpoints):
+        with _progress(progress, steps * (2 if traced else 1), scenario.name, done) as advance:
+            outcomes = None
+            for t, ctx, state, recorder in _run(scenario, seed, timings, checkpoints=checkpoints):
                 call("metrics", recorder.record, t)
                 done = t + 1
                 if checkpoints is not None:
                     checkpoints.after(t, ctx, state, recorder)
+                if traced:
+                    outcomes = outcomes or Outcomes(ctx.society.n)
+                    call("outcomes", outcomes.update, state)
                 advance()
+            metrics = recorder.frame()
+            last = snapshot(ctx, state) if scenario.run.snapshot else None
+            trace = traced_people = None
+            if traced:
+                pools = outcomes.pools(ctx.people.decile, state.sanctions.rewards)
+                people, reasons = choose(seed, ctx.society.n, traced, pools)
+                tracer = Tracer(ctx.society.n, people, reasons)
+                del state, recorder  # the second pass needs its own
+                for _ in _run(scenario, seed, timings, society=ctx.society, tracer=tracer):
+                    advance()
+                trace = tracer.frame(scenario.run.start, scenario.run.step_days)
+                traced_people = tracer.people_frame(ctx)
     except KeyboardInterrupt:
-        raise Interrupted(done, scenario.run.steps) from None
+        raise Interrupted(done, steps) from None
     return Result(
         scenario=scenario,
         seed=seed,
-        metrics=recorder.frame(),
+        metrics=metrics,
         started_at=started,
         finished_at=dt.datetime.now(dt.timezone.utc),
-        snapshot=snapshot(ctx, state) if scenario.run.snapshot else None,
+        snapshot=last,
+        trace=trace,
+        traced_people=traced_people,
     )
 
 

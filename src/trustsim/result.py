@@ -32,6 +32,8 @@ class Result:
     finished_at: dt.datetime
     snapshot: pd.DataFrame | None = None
     run_id: int | None = None
+    trace: pd.DataFrame | None = None  # trace(person, step, date, event, cause, value), see trace.py
+    traced_people: pd.DataFrame | None = None  # who the traced people are, one row each
 
     def __post_init__(self) -> None:
         if tuple(self.metrics.columns) != METRIC_COLUMNS:

@@ -45,6 +45,9 @@ CAUSES = ("true", "false_match", "linkage_error", "association")
 CAUSE = {name: i for i, name in enumerate(CAUSES)}
 NOT_APPLIED = np.uint8(255)
 
+# Outcomes of a person's appeal in one step (the sanctions stage reports them to the trace).
+APPEAL_NONE, APPEAL_REFUSED, APPEAL_GRANTED = range(3)
+
 # Bits of SanctionsState.lists: the lists one is on, and what changed this step.
 COURT_LIST = np.uint8(1)
 BLACKLIST = np.uint8(2)

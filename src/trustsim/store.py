@@ -48,6 +48,7 @@ from trustsim.scenario.schema import Scenario
 DB = "results.duckdb"
 REPORT = "report.html"
 RUNS, TABLES, MARKERS = "runs", "tables", ".tables"
+RESULT_TABLES = ("snapshot", "trace", "traced_people")  # a Result's per-run tables, named as its fields
 FORMAT = 2  # of the directory; 1 was a single database file holding every run
 _INFO = "trustsim_store"  # the one real table of results.duckdb: format, directory, views
 _ATTEMPTS = 10_000  # run ids tried before giving up, far beyond any number of concurrent writers
@@ -332,6 +333,11 @@ def append_rows(directory: str | Path, table: str, frame: pd.DataFrame) -> None:
         _refresh(where)
 
 
+def run_tables(result: Result) -> dict[str, pd.DataFrame]:
+    """The per-run tables a result carries besides its metrics: its snapshot, and its case files when traced."""
+    return {name: getattr(result, name) for name in RESULT_TABLES if getattr(result, name) is not None}
+
+
 def save(results: Sequence[Result], directory: str | Path) -> list[int]:
     """Add runs (with their snapshots) and rewrite DIR/report.html for the last one.
 
@@ -343,9 +349,8 @@ def save(results: Sequence[Result], directory: str | Path) -> list[int]:
         staged: list[Path] = []
         try:
             for r in results:
-                tables = {"snapshot": r.snapshot} if r.snapshot is not None else {}
                 staged.append(_stage_run(where, r.scenario, r.seed, r.metrics, r.started_at, r.finished_at,
-                                         "complete", None, tables))
+                                         "complete", None, run_tables(r)))
             expected = _next_id(where) + len(results) - 1
             build_report(replace(results[-1], run_id=expected), report)
             run_ids = [_publish(where, path) for path in staged]
@@ -423,9 +428,10 @@ def open_results(directory: str | Path, run_id: int | None = None) -> Result:
     except ValidationError as exc:
         raise UserError(f"{directory}: run {run_id}: its scenario does not fit this trustsim's schema "
                         f"({exc.error_count()} problems); allowed: runs written by trustsim {__version__}") from None
-    snapshot = pd.read_parquet(folder / "snapshot.parquet") if (folder / "snapshot.parquet").is_file() else None
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet") if (folder / f"{name}.parquet").is_file() else None
+              for name in RESULT_TABLES}
     return Result(scenario=scenario, seed=row["seed"], metrics=metrics, started_at=row["started_at"],
-                  finished_at=row["finished_at"], snapshot=snapshot, run_id=run_id)
+                  finished_at=row["finished_at"], run_id=run_id, **tables)
 
 
 def rebuild_report(directory: str | Path, run_id: int | None = None) -> Path:

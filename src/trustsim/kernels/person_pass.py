@@ -9,7 +9,8 @@ Use it from engine.py only. For each household, in order:
                  denied tickets, rewards; a granted appeal strikes the error points (scoring)
 5. metrics       each person's quantities added to their cell's sums and score histograms
 
-A person's events exist only inside this loop: nothing of a step's draws is stored. Each stage's
+A person's events exist only inside this loop: nothing of a step's draws is stored, except for
+the people a run traces (trace.py), whose events go to their own rows of the trace buffer. Each stage's
 mechanics are the Numba functions of its module in stages/; this pass only calls them in order.
 Chunks of whole households run in parallel; each person's draws are keyed by their index, and all
 sums are integers, so results do not depend on the thread count.
@@ -29,6 +30,7 @@ from ..state import (
     NOT_APPLIED, SANCTIONED_FLAG,
 )
 from ..stages import behaviour, sanctions, scoring, surveillance
+from .. import trace as tracing
 
 _TRUE, _FALSE_MATCH, _LINKAGE = np.uint8(CAUSE["true"]), np.uint8(CAUSE["false_match"]), np.uint8(CAUSE["linkage_error"])
 _CRIME = EVENT["crime"]
@@ -103,6 +105,7 @@ class Scratch(NamedTuple):
     individual: np.ndarray
     travel: np.ndarray
     held: np.ndarray
+    appealed: np.ndarray
     crimes: np.ndarray
     detected: np.ndarray
 
@@ -113,7 +116,8 @@ def _scratch(max_household):
         np.empty(N_EVENT_KINDS), np.empty(N_EVENT_KINDS), np.zeros(N_EVENT_KINDS, np.int64),
         np.zeros(N_EVENT_KINDS, np.int64), np.zeros(N_EVENT_KINDS, np.int64), np.zeros(N_EVENT_KINDS, np.int64),
         np.empty((max_household, N_EVENT_KINDS), np.uint8), np.empty(max_household), np.empty((max_household, 2)),
-        np.zeros(max_household, np.uint8), np.zeros(max_household, np.int64), np.zeros(max_household, np.int64),
+        np.zeros(max_household, np.uint8), np.zeros(max_household, np.uint8), np.zeros(max_household, np.int64),
+        np.zeros(max_household, np.int64),
     )
 
 
@@ -123,12 +127,12 @@ def _scratch(max_household):
 @numba.njit(cache=True, _nrt=False)
 def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys,
                 sanctions_keys, cover, false_match_rate, misfiled, owners, owner_until, t, lo, end, group_offset,
-                sums, histograms, work):
+                sums, histograms, work, trace):
     """Stages 1-5 for the households of people lo..end-1."""
     means, scratch, right, false_match, linkage, out = (
         work.means, work.misfiled_kinds, work.right, work.false_match, work.linkage, work.out)
-    event_cause, individual, travel, held, crimes, detected = (
-        work.event_cause, work.individual, work.travel, work.held, work.crimes, work.detected)
+    event_cause, individual, travel, held, appealed, crimes, detected = (
+        work.event_cause, work.individual, work.travel, work.held, work.appealed, work.crimes, work.detected)
     at = np.searchsorted(owners, lo)
     while lo < end:
         hi = lo + 1
@@ -170,13 +174,18 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
             sc.score[i] = scoring.published(p, individual[j], sc.social[i])
             if not sc.member[i] and scoring.joins(p, scoring_keys, i, individual[j]):
                 sc.member[i] = True
+            if trace.on and trace.slot[i] >= 0:
+                tracing.person_step(trace, trace.slot[i], right, false_match, linkage, individual[j], sc.social[i],
+                                    sc.score[i])
         # 4. sanctions
         at = sanctions.household(p, rules, sanctions_keys, behaviour_keys, sc, s, lo, hi, t, event_cause, individual,
-                                 travel, held, owners, owner_until, at)
+                                 travel, held, appealed, owners, owner_until, at)
         for j in range(hi - lo):
             i = lo + j
             if s.lists[i] & CLEARED:
                 scoring.strike_errors(sc, i)
+            if trace.on and trace.slot[i] >= 0:
+                tracing.appeal(trace, trace.slot[i], appealed[j])
             # 5. metrics
             _record_metrics(p, people, sc, s, i, individual[j], crimes[j], detected[j], sums, histograms,
                             group_offset)
@@ -186,11 +195,11 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
 @numba.njit(cache=True, parallel=True)
 def person_pass(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys, sanctions_keys,
                 cover, false_match_rate, misfiled, owners, owner_until, t, chunks, max_household, group_offset,
-                sums, histograms):
+                sums, histograms, trace):
     # Chunks run in their own calls: stores made through a NamedTuple's fields directly in a
     # prange body are lost (Numba 0.68).
     for c in numba.prange(chunks.shape[0] - 1):
         thread = numba.get_thread_id()
         _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys,
                     sanctions_keys, cover, false_match_rate, misfiled, owners, owner_until, t, chunks[c], chunks[c + 1],
-                    group_offset, sums[thread], histograms[thread], _scratch(max_household))
+                    group_offset, sums[thread], histograms[thread], _scratch(max_household), trace)

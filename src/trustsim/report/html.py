@@ -14,7 +14,7 @@ import jinja2
 from plotly.offline import get_plotlyjs
 
 from trustsim.report.plots import format_metric, to_div
-from trustsim.report.sections import sections as build_sections
+from trustsim.report.sections import case_stories, sections as build_sections
 from trustsim.report.summary import summary
 from trustsim.report.view import MetricsView
 from trustsim.result import Result
@@ -59,5 +59,7 @@ def build_report(result_or_dir: Result | str | Path, path: str | Path) -> Path:
         sentences=summary(result),
         finals=[(metric, format_metric(metric, value)) for metric, value in result.final().items()],
         sections=shown,
+        cases=[{"title": c.title, "story": c.story, "html": to_div(c.figure)} for c in case_stories(
+            result.trace, result.traced_people, scenario.scoring.association.threshold)],
         skipped=[s for s in made if s.figure is None],
     )

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from trustsim.report.plots import (DIMENSIONS, add_band, add_bars, add_line, add_stacked, colour, group_label,
-                                   hover, panels, style_axis, tickformat)
+                                   hover, panels, rgba, style_axis, tickformat)
 from trustsim.report.view import MetricsView
 
 MEASURE_NAMES = {
@@ -292,3 +292,78 @@ def sections(view: MetricsView) -> list[Section]:
         else:
             out.append(Section(id_, title, caption, figure=made))
     return out
+
+
+# Marks on a case file's score line: which trace events, how they look, what the legend calls them.
+# Sanctions in force are a shaded band instead.
+CASE_MARKS = (
+    (("observed",), ("false_match", "linkage_error"), "x", "error on the record"),
+    (("appeal",), None, "diamond", "appeal"),
+    (("tie_dropped",), None, "circle-open", "tie dropped"),
+)
+
+
+def _sanctioned_spans(events, dates) -> list[tuple]:
+    """(first date, last date) of each run of steps with some measure in force."""
+    heads = events["event"].str.partition(".")[0]
+    change = (heads == "measure_applied").astype(int) - (heads == "measure_lifted").astype(int)
+    in_force = change.groupby(events["step"]).sum().reindex(dates.index, fill_value=0).cumsum() > 0
+    spans, start = [], None
+    for step, on in in_force.items():
+        if on and start is None:
+            start = step
+        if not on and start is not None:
+            spans.append((dates[start], dates[step]))
+            start = None
+    if start is not None:
+        spans.append((dates[start], dates.iloc[-1]))
+    return spans
+
+
+@dataclass
+class CaseStory:
+    title: str
+    story: str
+    figure: go.Figure
+
+
+def case_plot(case) -> go.Figure:
+    """A traced person's published and own-record scores over time, with their events marked."""
+    events = case.events
+    fig = panels([""], height=320)
+    for i, (event, name, dash) in enumerate((("score.published", "published score", None),
+                                             ("score.individual", "own record alone", "dot"))):
+        rows = events[events["event"] == event]
+        add_line(fig, rows["date"], rows["value"], name, colour(i), dash=dash, hover="%{y:.0f}")
+    score = events[events["event"] == "score.published"].set_index("step")["value"]
+    dates = events[events["event"] == "score.published"].set_index("step")["date"]
+    for k, (x0, x1) in enumerate(_sanctioned_spans(events, dates)):
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=rgba(colour(1), 0.12), line_width=0, layer="below",
+                      annotation_text="under sanction" if k == 0 else None, annotation_position="top left")
+    heads = events["event"].str.partition(".")[0]
+    for i, (kinds, causes, symbol, name) in enumerate(CASE_MARKS):
+        rows = events[heads.isin(kinds) & (events["cause"].isin(causes) if causes else True)]
+        rows = rows[rows["step"].isin(score.index)].drop_duplicates("step")
+        if rows.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=rows["date"], y=score.loc[rows["step"]].to_numpy(), mode="markers", name=name,
+            marker=dict(symbol=symbol, size=11, color=colour(i + 2), line=dict(width=1.5, color=colour(i + 2))),
+            text=rows["event"] + np.where(rows["cause"].notna(), " (" + rows["cause"].fillna("") + ")", ""),
+            hovertemplate="%{text}<extra></extra>"))
+    fig.update_yaxes(title_text="score")
+    return fig
+
+
+def case_stories(trace, traced_people, threshold: float) -> list[CaseStory]:
+    """The report's case files: four to six people's stories, told from the trace (report/cases.py)."""
+    from trustsim.report.cases import cases, chosen_cases
+
+    if trace is None or traced_people is None:
+        return []
+    reasons = {"false_match": "Wrongly sanctioned: a false face match", "linkage_error":
+               "Wrongly sanctioned: a record filed under the wrong name", "association":
+               "Sanctioned through the people around them", "dissident": "One of the most dissenting tenth",
+               "rewarded": "Rewarded by the system", "blacklist": "On the blacklist"}
+    return [CaseStory(f"{reasons[case.person['chosen_for']]}: person {case.id}", case.story(), case_plot(case))
+            for case in chosen_cases(cases(trace, traced_people, threshold))]

@@ -35,6 +35,7 @@ import numba
 import numpy as np
 
 from .. import rng
+from .. import trace as tracing
 from ..context import N_DECILES, Context, metric_cell_jit
 from ..metrics import DISSENT_SCALE, NETWORK, STAKE_GROUPS, TIE_SCORE_SCALE
 from ..rng import unit_jit
@@ -118,21 +119,21 @@ def target_risk(p, dissent, member, committed, punished, stake_value):
 
 @numba.njit(cache=True, inline="always")
 def _drops(key, i, j, flags_i, flags_j, prob, n):
-    """Whether the tie {i, j} is dropped this step (the same answer from both ends)."""
+    """Who drops the tie {i, j} this step: 0 nobody, 1 i, 2 j, 3 both (the same tie from both ends)."""
     i_may = (flags_i & MEMBER_FLAG) and (flags_j & LOW_FLAG)
     j_may = (flags_j & MEMBER_FLAG) and (flags_i & LOW_FLAG)
     if not (i_may or j_may):
-        return False
+        return 0
     # Side 0 is the lower index, side 1 the higher, whichever end asks.
     pair = np.uint64(min(i, j)) * np.uint64(n) + np.uint64(max(i, j))
     i_side = np.uint64(0) if i < j else np.uint64(1)
     i_drops = i_may and unit_jit(key, pair * np.uint64(2) + i_side) < prob
     j_drops = j_may and unit_jit(key, pair * np.uint64(2) + (np.uint64(1) - i_side)) < prob
-    return i_drops or j_drops
+    return (1 if i_drops else 0) | (2 if j_drops else 0)
 
 
 @numba.njit(cache=True, _nrt=False)  # no reference counting: see kernels/person_pass.py
-def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, lo, hi, acc):
+def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, lo, hi, acc, trace):
     flags = s.flags
     score = sc.score
     social = sc.social
@@ -154,6 +155,7 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
         ties = 0
         other = 0.0  # sums over ties in a fixed order: the same whatever the thread
         other2 = 0.0
+        slot = trace.slot[i] if trace.on else -1
         row = indptr[i]
         # A row holds family, then work, then friends ties (Network.layer_start).
         for layer in range(3):
@@ -169,9 +171,12 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
                 before += 1
                 if flags_j & SANCTIONED_FLAG:
                     flagged += 1
-                if distancing and _drops(keys[DISTANCING], i, j, flags_i, flags_j, drop, n):
+                who = _drops(keys[DISTANCING], i, j, flags_i, flags_j, drop, n) if distancing else 0
+                if who:
                     # Chunks start at edge multiples of 8 (Context.chunks): no byte spans two threads.
                     active[e >> 3] &= np.uint8(~(1 << (e & 7)) & 0xFF)
+                    if slot >= 0:
+                        tracing.add(trace, slot, tracing.TIE_DROPPED + layer, tracing.BY_THEM + who - 1, j)
                     continue
                 degree += 1
                 if layer == 0 and not relatives and household[j] == household[i]:
@@ -221,14 +226,16 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
             acc[cell, _OTHER] += np.int64(round(other * TIE_SCORE_SCALE))
             acc[cell, _OTHER2] += np.int64(round(other2 * TIE_SCORE_SCALE))
             acc[cell, _PRODUCT] += np.int64(round(own * other * TIE_SCORE_SCALE))
+        if slot >= 0 and low:
+            tracing.add(trace, slot, tracing.CONTACTS_LOW, tracing.NO_CAUSE, low)
 
 
 @numba.njit(cache=True, parallel=True)
-def network_pass(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, chunks, sums):
+def network_pass(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, chunks, sums, trace):
     """The social term of the next score for everyone; with respond, chilling and distancing too."""
     for c in numba.prange(chunks.shape[0] - 1):
         _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, chunks[c], chunks[c + 1],
-                       sums[numba.get_thread_id()])
+                       sums[numba.get_thread_id()], trace)
 
 
 def _keys(ctx: Context, t: int) -> np.ndarray:
@@ -237,18 +244,19 @@ def _keys(ctx: Context, t: int) -> np.ndarray:
                     np.uint64)
 
 
-def step(ctx: Context, state: State, t: int, sums: np.ndarray) -> None:
-    """Chilling and distancing for step t, and the contacts' term of step t + 1's score."""
+def step(ctx: Context, state: State, t: int, sums: np.ndarray, trace: tracing.TraceBuffer = tracing.OFF) -> None:
+    """Chilling and distancing for step t, and the contacts' term of step t + 1's score; traced
+    people's dropped ties and low contacts go to the trace buffer."""
     net = ctx.society.network
     network_pass(ctx.params, ctx.people, state.scoring, state.sanctions, state.responses, net.indptr, net.indices,
-                 net.layer_start, _keys(ctx, t), True, ctx.chunks, sums)
+                 net.layer_start, _keys(ctx, t), True, ctx.chunks, sums, trace)
 
 
 def start(ctx: Context, state: State, sums: np.ndarray) -> None:
     """The contacts' term of the first step's score, from everyone's starting score."""
     net = ctx.society.network
     network_pass(ctx.params, ctx.people, state.scoring, state.sanctions, state.responses, net.indptr, net.indices,
-                 net.layer_start, _keys(ctx, 0), False, ctx.chunks, sums)
+                 net.layer_start, _keys(ctx, 0), False, ctx.chunks, sums, tracing.OFF)
 
 
 def committed(ctx: Context) -> np.ndarray:

@@ -32,7 +32,7 @@ import numpy as np
 from ..context import ON_BLACKLIST, ON_COURT_LIST, Context
 from ..rng import unit_jit
 from ..state import (
-    BLACKLIST, CAUSE, CLEARED, COURT_LIST, EVENT, LIST_ENTRY, LIST_EXIT, LOW_FLAG, MEASURE, MEMBER_FLAG,
+    APPEAL_GRANTED, APPEAL_NONE, APPEAL_REFUSED, BLACKLIST, CAUSE, CLEARED, COURT_LIST, EVENT, LIST_ENTRY, LIST_EXIT, LOW_FLAG, MEASURE, MEMBER_FLAG,
     N_MEASURES, NOT_APPLIED, SANCTIONED_FLAG, State,
 )
 from . import behaviour
@@ -132,7 +132,8 @@ def _court_list(p, keys, sc, s, i, t, judgment_cause):
 
 @numba.njit(cache=True, inline="always")
 def _appeal(p, keys, s, i):
-    """Appeals: True when person i's appeal against an erroneous entry is granted (and lifted)."""
+    """Appeals: APPEAL_GRANTED when person i's appeal against an erroneous entry is granted (and
+    lifted), APPEAL_REFUSED when they appealed in vain, APPEAL_NONE when they did not appeal."""
     sanctioned = s.court_since[i] > 0
     erroneous = s.court_cause[i] != TRUE and s.court_cause[i] != NOT_APPLIED
     for m in range(N_MEASURES):
@@ -140,9 +141,9 @@ def _appeal(p, keys, s, i):
             sanctioned = True
             erroneous |= s.cause[m, i] != TRUE
     if not (sanctioned and unit_jit(keys[APPEAL], i) < p.appeal_probability):
-        return False
+        return APPEAL_NONE
     if not (erroneous and unit_jit(keys[GRANTED], i) < p.appeal_success):
-        return False
+        return APPEAL_REFUSED
     if s.court_cause[i] != TRUE:
         s.court_since[i] = 0
         s.court_cause[i] = NOT_APPLIED
@@ -150,16 +151,18 @@ def _appeal(p, keys, s, i):
         if s.cause[m, i] != TRUE:
             s.cause[m, i] = NOT_APPLIED
             s.until[m, i] = 0
-    return True
+    return APPEAL_GRANTED
 
 
 @numba.njit(cache=True, inline="always")
-def household(p, rules, keys, behaviour_keys, sc, s, lo, hi, t, event_cause, individual, travel, held, owners, owner_until, at):
+def household(p, rules, keys, behaviour_keys, sc, s, lo, hi, t, event_cause, individual, travel, held, appealed, owners,
+              owner_until, at):
     """Stages 1-7 for the household of people lo..hi-1; returns the next index into owners.
 
     event_cause[j, kind]: cause of person lo + j's observed events (NOT_APPLIED: none);
     individual[j]: their individual score; travel[j]: expected flight and rail attempts;
-    held: scratch of one measure bitmask per member; owners / owner_until: barred firm owners,
+    held: scratch of one measure bitmask per member; appealed: scratch of each member's appeal
+    outcome (APPEAL_NONE, APPEAL_REFUSED or APPEAL_GRANTED), for the trace; owners / owner_until: barred firm owners,
     sorted, read from index at.
     """
     member = sc.member
@@ -169,6 +172,7 @@ def household(p, rules, keys, behaviour_keys, sc, s, lo, hi, t, event_cause, ind
         for j in range(size):
             _court_list(p, keys, sc, s, lo + j, t, event_cause[j, _JUDGMENT])
     held[:size] = 0
+    appealed[:size] = APPEAL_NONE
 
     candidates = 0
     for j in range(size):
@@ -214,7 +218,8 @@ def household(p, rules, keys, behaviour_keys, sc, s, lo, hi, t, event_cause, ind
                 if math.isnan(p.exit_bar[m]) or score[i] >= p.exit_bar[m]:
                     s.cause[m, i] = NOT_APPLIED
                     s.until[m, i] = 0
-            if _appeal(p, keys, s, i):
+            appealed[j] = _appeal(p, keys, s, i)
+            if appealed[j] == APPEAL_GRANTED:
                 lists |= CLEARED
             applied = _applied(s, i)
             if s.court_since[i] > 0:

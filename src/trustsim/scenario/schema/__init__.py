@@ -41,6 +41,7 @@ class Run(Section):
     step_days: int = param(7, "days", "length of a step", ge=1, le=366)
     years: float = param(1.0, "years", "simulated time", gt=0, le=200)
     snapshot: bool = param(False, "-", "write person-level Parquet snapshots at the end")
+    trace: int = param(0, "people", "people followed event by event (case files); 0: none", ge=0, le=100_000)
 
     @property
     def steps(self) -> int:
