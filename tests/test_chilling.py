@@ -2,7 +2,7 @@
 contacts, the committed few, and the exact absence of chilling when it is switched off.
 
 One national_2020 run of five years is shared by the tests that read its end state; the other
-scenarios run small and short, since their ratios settle within weeks.
+scenarios run small and short, since their ratios settle within weeks (memory_weeks).
 """
 
 import numpy as np
@@ -108,14 +108,14 @@ def test_the_committed_are_not_chilled(national):
 
 
 def test_watching_alone_chills_at_the_margin_and_a_credit_bureau_not_at_all():
-    watched = simulate("national_2020", 10_000, 1, **MONITORING_ONLY)
+    watched = simulate("national_2020", 5_000, 0.5, **MONITORING_ONLY)
     assert 0.8 <= final(watched, "expressed_dissent_ratio") <= 0.95
-    bureau = simulate("financial_only", 5_000, 1)
+    bureau = simulate("financial_only", 3_000, 0.25)
     assert final(bureau, "expressed_dissent_ratio") == pytest.approx(1.0, abs=1e-9)
 
 
 def test_without_chilling_expressed_equals_latent_exactly():
-    free = simulate("national_2020", 5_000, 1, **{"responses.chilling.strength": 0.0})
+    free = simulate("national_2020", 3_000, 0.5, **{"responses.chilling.strength": 0.0})
     m = free.metrics
     assert np.all(m[m.metric == "expressed_dissent_ratio"]["value"] == 1.0)
 
