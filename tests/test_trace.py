@@ -23,8 +23,11 @@ SEED = 3
 @pytest.fixture(scope="module")
 def traced(tmp_path_factory) -> tuple[trustsim.Result, Path]:
     """One traced national_2020 run, shared by the tests of this module, saved to a directory."""
+    # Linkage errors at five times the default, so that the people chosen by outcome include some
+    # wronged by each cause at this size.
     scenario = trustsim.load_scenario("national_2020", {"population.people": 20_000, "run.trace": 60,
-                                                        "run.snapshot": True})
+                                                        "run.snapshot": True,
+                                                        "surveillance.linkage_error_rate": 0.005})
     result = trustsim.simulate(scenario, seed=SEED)
     directory = tmp_path_factory.mktemp("traced")
     result.save(directory)
