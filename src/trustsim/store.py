@@ -80,7 +80,8 @@ def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 
 def _insert(con: duckdb.DuckDBPyConnection, result: Result, run_id: int) -> None:
     con.execute(
-        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'complete')",
+        "INSERT INTO runs (run_id, scenario, scenario_json, seed, people, steps, version, started_at, finished_at, "
+        "status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'complete')",  # named: the interim block below adds `message`
         [run_id, result.scenario.name, result.scenario.model_dump_json(), result.seed, result.people,
          result.steps, __version__, result.started_at, result.finished_at],
     )
@@ -188,3 +189,82 @@ def rebuild_report(directory: str | Path, run_id: int | None = None) -> Path:
     with _staging(directory) as stage:
         build_report(result, stage(REPORT))
     return directory / REPORT
+
+
+# --- BEGIN interim store contract (issue 10's stand-in until issue 11's store lands; drop at merge) ---
+# append_run / append_rows / table of the store contract, on today's single-file database. One
+# writer at a time (an ensemble's client is the only writer); each append is one DuckDB
+# transaction, so it costs what the new run costs and a failure leaves nothing half-written.
+
+def _frame_columns(frame: pd.DataFrame) -> str:
+    return ", ".join(f'"{c}"' for c in frame.columns)
+
+
+def _append_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    con.register("new_rows", frame)
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0]
+    if exists:
+        con.execute(f'INSERT INTO "{name}" ({_frame_columns(frame)}) SELECT {_frame_columns(frame)} FROM new_rows')
+    else:
+        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM new_rows')
+    con.unregister("new_rows")
+
+
+def append_run(directory: str | Path, *, scenario: Scenario, seed: int, metrics: pd.DataFrame,
+               started_at, finished_at, status: str = "complete", message: str | None = None,
+               tables: dict[str, pd.DataFrame] | None = None) -> int:
+    """Add one run (its metrics and per-run tables) to DIR/results.duckdb; returns its run_id."""
+    directory = Path(directory)
+    check_directory(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    con = _connect(directory / DB)
+    try:
+        con.execute(_SCHEMA)
+        con.execute("ALTER TABLE runs ADD COLUMN IF NOT EXISTS message VARCHAR")
+        con.execute("BEGIN TRANSACTION")
+        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()[0]
+        con.execute(
+            "INSERT INTO runs (run_id, scenario, scenario_json, seed, people, steps, version, started_at, "
+            "finished_at, status, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, scenario.name, scenario.model_dump_json(), seed, scenario.population.people,
+             scenario.run.steps, __version__, started_at, finished_at, status, message],
+        )
+        if len(metrics):
+            con.register("new_metrics", metrics.rename(columns={"group": "grp"}))
+            con.execute("INSERT INTO metrics SELECT ?, CAST(step AS INTEGER), CAST(date AS DATE), metric, grp, "
+                        "CAST(value AS DOUBLE) FROM new_metrics", [run_id])
+            con.unregister("new_metrics")
+        for name, frame in (tables or {}).items():
+            _append_frame(con, name, frame.assign(run_id=run_id)[["run_id", *frame.columns]])
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    return int(run_id)
+
+
+def append_rows(directory: str | Path, table_name: str, frame: pd.DataFrame) -> None:
+    """Add rows to a table that is not per run (e.g. "sensitivity") in DIR/results.duckdb."""
+    directory = Path(directory)
+    check_directory(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    con = _connect(directory / DB)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        _append_frame(con, table_name, frame)
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
+def table(directory: str | Path, name: str) -> pd.DataFrame:
+    """All rows of a table in DIR/results.duckdb; an empty DataFrame when it has none yet."""
+    path = Path(directory) / DB
+    if not path.is_file():
+        return pd.DataFrame()
+    con = _connect(path, read_only=True)
+    try:
+        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0]
+        return con.execute(f'SELECT * FROM "{name}"').df() if exists else pd.DataFrame()
+    finally:
+        con.close()
+# --- END interim store contract ---

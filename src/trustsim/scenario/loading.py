@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from trustsim.errors import UserError
 from trustsim.scenario.schema import Scenario
+from trustsim.scenario.uncertainty import check_ranges
 
 _SUFFIXES = (".yaml", ".yml")
 
@@ -418,6 +419,7 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
         raise _explain(exc, lambda loc: _blame(chain, loc)) from None
     if overrides:
         scenario = apply_overrides(scenario, overrides, top.label)
+    check_ranges(scenario, scenario.uncertainty, top.label)
     from trustsim.engine import check_memory  # the engine imports this package; import it late
 
     check_memory(scenario, top.label)

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from trustsim.scenario.uncertainty import PlausibleRange
+
 OCCUPATIONS = (
     "civil_servant",
     "state_manager",
@@ -702,3 +704,6 @@ class Scenario(Section):
     rewards: Rewards = Field(default_factory=Rewards)
     responses: Responses = Field(default_factory=Responses)
     run: Run = Field(default_factory=Run)
+    uncertainty: dict[str, PlausibleRange] = param(
+        {}, "-", "plausible range [lo, hi] and reason of each assumed parameter, by dotted key (uncertainty.py)"
+    )
