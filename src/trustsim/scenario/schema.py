@@ -705,5 +705,5 @@ class Scenario(Section):
     responses: Responses = Field(default_factory=Responses)
     run: Run = Field(default_factory=Run)
     uncertainty: dict[str, PlausibleRange] = param(
-        {}, "-", "plausible range [lo, hi] and reason of each assumed parameter, by dotted key (uncertainty.py)"
+        {}, "-", "plausible range [lo, hi] and reason of each assumed parameter, by dotted key (docs/ensembles.md)"
     )

@@ -25,8 +25,11 @@ from trustsim.store import DB
 INTERVAL = (0.05, 0.95)  # the 90% interval every page and table gives
 
 
-def _sql(directory: str | Path, query: str, params: Sequence[object]) -> pd.DataFrame:
-    con = duckdb.connect(str(Path(directory) / DB), read_only=True)
+def _sql(directory: str | Path, query: str, params: Sequence[object], columns: Sequence[str]) -> pd.DataFrame:
+    path = Path(directory) / DB
+    if not path.is_file():  # nothing stored yet (every run lost): an empty table of the right shape
+        return pd.DataFrame(columns=list(columns))
+    con = duckdb.connect(str(path), read_only=True)
     try:
         return con.execute(query, list(params)).df()
     finally:
@@ -37,7 +40,7 @@ def load_runs(directory: str | Path, ensemble_id: str) -> pd.DataFrame:
     """The ensemble's stored runs: run_id, sample, seed, parameters (dict), status, message."""
     runs = _sql(directory, "SELECT e.run_id, e.sample, e.seed, e.parameters, r.status, r.message "
                 "FROM ensemble_runs e JOIN runs r USING (run_id) WHERE e.ensemble_id = ? ORDER BY e.sample, e.seed",
-                [ensemble_id])
+                [ensemble_id], ["run_id", "sample", "seed", "parameters", "status", "message"])
     runs["parameters"] = runs["parameters"].map(json.loads)
     return runs
 
@@ -47,7 +50,8 @@ def trajectories(directory: str | Path, ensemble_id: str) -> pd.DataFrame:
     return _sql(directory, "SELECT e.sample, e.seed, m.step, m.date, m.metric, m.value FROM ensemble_runs e "
                 "JOIN runs r USING (run_id) JOIN metrics m USING (run_id) "
                 "WHERE e.ensemble_id = ? AND r.status = 'complete' AND m.grp = 'all' "
-                "ORDER BY e.sample, e.seed, m.metric, m.step", [ensemble_id])
+                "ORDER BY e.sample, e.seed, m.metric, m.step", [ensemble_id],
+                ["sample", "seed", "step", "date", "metric", "value"])
 
 
 def finals(traj: pd.DataFrame) -> pd.DataFrame:

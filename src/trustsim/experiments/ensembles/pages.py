@@ -17,11 +17,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from trustsim.experiments.ensembles.design import Design
-from trustsim.report.html import render
+from trustsim.report.html import INTERVALS_FILE, render
 from trustsim.report.plots import add_band, add_line, colour, format_metric, hover, panels, style_axis, to_div
 from trustsim.scenario.schema import Scenario
 
-INTERVALS_FILE = "uncertainty.json"
 _NAMES = {"mu_star": "mu*", "sigma": "sigma", "S1": "S1", "ST": "ST"}
 
 

@@ -147,14 +147,14 @@ def run_design(scenario: Scenario, design: Design, directory: str | Path, metric
     done = failed = lost = 0
     if todo:
         with dask_client(workers, scheduler) as client, _progress(progress, len(todo), design.kind) as advance:
-            shipped = client.scatter(scenario, broadcast=True)
-            futures = [client.submit(_run_one, evaluate, shipped, s, seed, v, metrics, pure=False,
+            futures = [client.submit(_run_one, evaluate, scenario, s, seed, v, metrics, pure=False,
                                      key=f"{ensemble_id}-{s}-{seed}") for s, seed, v in todo]
             for future in as_completed(futures):
                 try:
                     outcome = future.result()
-                except Exception:  # the cluster lost the run (e.g. KilledWorker): not stored, redone next time
+                except Exception as exc:  # the cluster lost the run (e.g. KilledWorker): not stored, redone next time
                     lost += 1
+                    logging.getLogger(__name__).warning("run %s lost: %s: %s", future.key, type(exc).__name__, exc)
                 else:
                     _store(directory, scenario, design, ensemble_id, outcome)
                     failed += outcome.error is not None
