@@ -7,6 +7,7 @@ function through the same path, so the analysis is checked against published ind
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -55,7 +56,7 @@ def inprocess():
     """A one-worker cluster inside the test process: a model defined in this file can run on it."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 
@@ -266,3 +267,15 @@ def test_summary_cites_the_interval_over_the_assumptions():
     result.metrics.loc[result.metrics["metric"] == "score_mean", "metric"] = "wrongful_sanction_share"
     sentences = summary(result, {"wrongful_sanction_share": {"low": 0.28, "high": 0.45, "median": 0.37}})
     assert any("(90% interval 28-45% over the plausible assumptions)" in s for s in sentences)
+
+
+def test_uncertainty_command_writes_its_page_and_the_intervals_a_report_cites(tmp_path, capsys, inprocess):
+    with pytest.raises(SystemExit) as exc:
+        main(["uncertainty", "financial_only", "--samples", "2", "--seeds-per-sample", "2", "--people", "200",
+              "--years", "0.04", "--metric", "score_mean", "--scheduler", inprocess, "--out", str(tmp_path), "--quiet"])
+    assert exc.value.code == 0
+    page = (tmp_path / "uncertainty.html").read_text(encoding="utf-8")
+    assert "Median and 90% interval over the plausible assumptions" in page and "due to seeds" in page
+    saved = json.loads((tmp_path / "uncertainty.json").read_text(encoding="utf-8"))
+    interval = saved["financial_only"]["metrics"]["score_mean"]
+    assert interval["low"] <= interval["median"] <= interval["high"]

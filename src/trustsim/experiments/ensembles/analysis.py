@@ -83,7 +83,7 @@ def intervals(final: pd.DataFrame) -> pd.DataFrame:
         by_sample = y.groupby(level="sample")
         total = float(y.var(ddof=0))
         seeds = float(by_sample.var(ddof=0).mean()) if by_sample.size().min() > 1 else float("nan")
-        seed_share = seeds / total if total > 0 else (0.0 if seeds == seeds else float("nan"))
+        seed_share = min(1.0, seeds / total) if total > 0 else (0.0 if seeds == seeds else float("nan"))
         rows.append({"metric": metric, "median": float(y.median()), "low": float(y.quantile(INTERVAL[0])),
                      "high": float(y.quantile(INTERVAL[1])), "runs": len(y), "seed_share": seed_share,
                      "assumption_share": 1 - seed_share})

@@ -80,7 +80,7 @@ def _run_one(evaluate: Evaluate, scenario: Scenario, sample: int, seed: int, val
 @contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
     """A Dask client: on `scheduler`'s cluster, else on a new LocalCluster of `workers` processes."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler is not None:
         try:
@@ -94,12 +94,19 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         finally:
             client.close()
         return
+    with local_cluster(workers) as cluster, Client(cluster) as client:
+        yield client
+
+
+def local_cluster(workers: int | None = None) -> Any:
+    """A LocalCluster of `workers` processes (default: one per core), one thread and one Numba thread each."""
+    from distributed import LocalCluster
+
     n = workers or os.cpu_count() or 1
     if n < 1:
         raise UserError(f"--workers {workers}; allowed: a whole number >= 1")
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR, env={"NUMBA_NUM_THREADS": "1"}) as cluster, Client(cluster) as client:
-        yield client
+    return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                        silence_logs=logging.ERROR, env={"NUMBA_NUM_THREADS": "1"})
 
 
 def stored_runs(directory: str | Path, ensemble_id: str) -> set[tuple[int, int]]:
