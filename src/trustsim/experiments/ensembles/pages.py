@@ -158,7 +158,7 @@ def _ranked(summary: pd.DataFrame, metric: str, method: str) -> go.Figure:
         error = None if conf is None or conf.isna().all() else dict(type="data", array=conf.to_numpy(float))
         fig.add_trace(go.Bar(x=ranked[stat].to_numpy(float), y=list(ranked["parameter"]), orientation="h",
                              name=_NAMES[stat], marker_color=colour(i), error_x=error))
-    fig.update_layout(barmode="group", hovermode="closest", margin=dict(l=330))
+    fig.update_layout(barmode="group", hovermode="closest", margin=dict(l=400))
     return fig
 
 
@@ -168,8 +168,9 @@ def sensitivity_page(out: Path, scenario: Scenario, design: Design, runs: pd.Dat
         intro = [f"A Morris screening: {design.options['samples']} paths through the plausible ranges, each changing "
                  f"one assumption at a time ({design.size} runs, all with seed {design.seeds[0]}, so a change of result "
                  "comes from the changed assumption alone).",
-                 "mu* is the typical size of the change in the final value when the assumption moves across a quarter "
-                 "to three quarters of its range (the bar's whisker: its 95% interval); sigma is how much that change "
+                 "mu* is the typical size of the change in the final value when the assumption moves from the bottom to "
+                 "the top of its plausible range, one assumption at a time (estimated from steps of two thirds of the "
+                 "range; the bar's whisker: its 95% interval); sigma is how much that change "
                  "depends on the other assumptions (large: it acts with others, or not in a straight line). "
                  "Longer bars matter more. An assumption with mu* = 0 cannot change the result in this scenario."]
     else:
