@@ -23,7 +23,7 @@ from common import machine, use_source_tree, versions, write_section
 
 use_source_tree()
 
-RUNS = 6  # per throughput measurement: 3 per worker with 2 workers
+RUNS = 4  # per throughput measurement: 2 per worker with 2 workers
 OVERHEAD_RUNS = 40
 SOBOL_K, SOBOL_N, CORES = 20, 512, 100
 
