@@ -1,7 +1,7 @@
 """The whole benchmark suite in one command: society, reference workload, full model, results store,
-case files.
+case files, ensembles.
 
-Run `python benchmarks/run_all.py` (about 45 minutes on 2 cores; `--quick` runs each script at
+Run `python benchmarks/run_all.py` (about an hour on 2 cores; `--quick` runs each script at
 tiny sizes and writes nothing). Each script runs in its own process, one after the other, and
 rewrites only its own section of benchmarks/RESULTS.md; a script that fails stops the suite.
 """
@@ -15,7 +15,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # In this order: the society first, since the others build on it.
-SCRIPTS = ("bench_society.py", "bench_reference.py", "bench_model.py", "bench_store.py", "bench_trace.py")
+SCRIPTS = ("bench_society.py", "bench_reference.py", "bench_model.py", "bench_store.py", "bench_trace.py",
+           "bench_ensemble.py")
 
 
 def main() -> None:

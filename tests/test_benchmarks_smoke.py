@@ -36,6 +36,10 @@ def test_society_benchmark_runs():
     assert figures["people"] == 20_000 and figures["mean_degree"] > 0
 
 
+def test_ensemble_benchmark_runs():
+    assert "overhead per run" in run(BENCH / "bench_ensemble.py", "--quick")
+
+
 def test_the_one_command_runs_every_benchmark_script():
     import importlib.util
 

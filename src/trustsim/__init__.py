@@ -9,6 +9,9 @@ The public API, and nothing else:
     build_society(scenario, seed) -> Society                    the synthetic population alone
     compare(scenarios, seeds=3, ...) -> Comparison              scenarios side by side, common random numbers
     calibrate(scenario="judicial_lists", trials=60, ...) -> Calibration   fit to the published court-list counts
+    ensemble(scenario, seeds=10, ...) -> Analysis               one scenario under many seeds, on Dask
+    uncertainty(scenario, samples=64, ...) -> Analysis          median and 90% interval over the plausible ranges
+    sensitivity(scenario, method="morris", ...) -> Analysis     which assumptions drive the results (SALib)
 """
 
 __version__ = "0.1.0"  # read by pyproject.toml (setuptools dynamic version) and stored with each run
@@ -16,6 +19,7 @@ __version__ = "0.1.0"  # read by pyproject.toml (setuptools dynamic version) and
 from trustsim.engine import simulate
 from trustsim.experiments.calibration import calibrate
 from trustsim.experiments.compare import compare
+from trustsim.experiments.ensembles import ensemble, sensitivity, uncertainty
 from trustsim.result import Result
 from trustsim.scenario import Scenario, load_scenario, presets
 from trustsim.society import Society, build_society
@@ -28,9 +32,12 @@ __all__ = [
     "build_society",
     "calibrate",
     "compare",
+    "ensemble",
     "list_runs",
     "load_scenario",
     "open_results",
     "presets",
+    "sensitivity",
     "simulate",
+    "uncertainty",
 ]

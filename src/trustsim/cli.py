@@ -1,4 +1,5 @@
-"""The `trustsim` command line: run, resume, validate, presets, report, case, compare, calibrate.
+"""The `trustsim` command line: run, resume, validate, presets, report, case, compare, calibrate, ensemble,
+uncertainty, sensitivity.
 
 Each command is a thin layer over the Python API. `main` is the entry point (the installed
 `trustsim` command and `python -m trustsim`): it turns a UserError or a usage error into one line,
@@ -128,16 +129,23 @@ def _summary(result: Result, out: Path, run_id: int) -> None:
     typer.echo(f"wrote {out / DB} (run {run_id}) and {out / REPORT}")
 
 
+VaryOption = Annotated[list[str] | None, typer.Option(
+    "--vary", metavar="KEY=LO:HI", help="A plausible range to add or replace, e.g. scoring.association.weight=0.1:0.5 (repeatable).")]
+
+
 @app.command()
-def validate(scenario: ScenarioArg) -> None:
-    """Check a scenario without running it; print OK and what it holds."""
+def validate(scenario: ScenarioArg, vary: VaryOption = None) -> None:
+    """Check a scenario (and its plausible ranges) without running it; print OK and what it holds."""
+    from trustsim.scenario.uncertainty import parse_vary, ranges_of
+
     s = load_scenario(scenario)
     check_memory(s, source_label(scenario))
+    ranges = ranges_of(s, parse_vary(vary or []))
     label = scenario if scenario == s.name else f"{scenario} ({s.name})"
     typer.echo(
         f"OK {label}: {s.population.people:,} people, {s.run.steps} steps of "
         f"{s.run.step_days} days from {s.run.start}, participation {s.participation.mode}, "
-        f"{len(s.sanctions.rules)} sanction rules, {len(s.rewards.rules)} reward rules"
+        f"{len(s.sanctions.rules)} sanction rules, {len(s.rewards.rules)} reward rules, {len(ranges)} plausible ranges"
     )
 
 
@@ -262,6 +270,120 @@ def calibrate(
     else:
         typer.echo(f"loss {fit.loss:.4f}")
     typer.echo("wrote " + ", ".join(str(path) for path in written))
+
+
+# --- ensembles: ensemble, uncertainty, sensitivity (experiments/ensembles/) ---------------------
+
+SeedOption = Annotated[int, typer.Option(min=0, max=2**63 - 1, help="First seed (ensemble, uncertainty) or the seed of every run (sensitivity).")]
+SetOption = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="Override a setting by its dotted key (repeatable).")]
+MetricOption = Annotated[list[str] | None, typer.Option(
+    "--metric", help="A metric to keep and analyse (repeatable; default: the report's headline metrics).")]
+OnlyOption = Annotated[list[str] | None, typer.Option(
+    "--only", metavar="KEY", help="Sample only this plausible range (repeatable; default: all of them).")]
+WorkersOption = Annotated[int | None, typer.Option(min=1, help="Local worker processes (default: one per core).")]
+SchedulerOption = Annotated[str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://HOST:8786.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")]
+
+
+def _common(set_: list[str] | None, vary: list[str] | None) -> dict:
+    from trustsim.scenario.uncertainty import parse_vary
+
+    return {"overrides": parse_overrides(set_ or []), "vary": parse_vary(vary or [])}
+
+
+def _report(done, page_kind: str) -> None:
+    c = done.counts
+    typer.echo(f"{done.scenario.name}, ensemble {done.ensemble_id}: {c.total} runs ({c.skipped} already stored, "
+               f"{c.done} done, {c.failed} failed, {c.lost} lost now); {done.missing} missing from the analysis")
+    if page_kind == "sensitivity":
+        from trustsim.experiments.ensembles.analysis import ranking
+
+        for metric in dict.fromkeys(done.summary["metric"]):
+            top = ranking(done.summary, metric).head(3)
+            key = "mu_star" if done.design.method == "morris" else "ST"
+            drivers = ", ".join(f"{r['parameter']} {r[key]:.3g} (+/- {r[key + '_conf']:.2g})" for _, r in top.iterrows())
+            typer.echo(f"  {metric:<30} {key}: {drivers}")
+    else:
+        for r in done.summary.itertuples():
+            typer.echo(f"  {r.metric:<30} median {format_value(r.metric, r.median):>10}, 90% interval "
+                       f"{format_value(r.metric, r.low)} to {format_value(r.metric, r.high)}")
+    typer.echo(f"wrote {done.page} and {done.page.parent / DB}")
+
+
+@app.command()
+def ensemble(
+    scenario: ScenarioArg = "national_2020",
+    seeds: Annotated[int, typer.Option(min=1, help="Run seeds SEED..SEED+K-1.")] = 10,
+    seed: SeedOption = 0, people: PeopleOption = None, years: YearsOption = None, set_: SetOption = None,
+    vary: VaryOption = None, metric: MetricOption = None, workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    out: Annotated[Path, typer.Option(help="Directory for results.duckdb and ensemble.html.")] = Path("trustsim-ensemble"),
+    quiet: QuietOption = False,
+) -> None:
+    """The same scenario under K seeds, on Dask; write OUT/ensemble.html (median and 5-95% bands)."""
+    from trustsim.experiments.ensembles import ensemble as run_ensemble
+
+    check_directory(out)
+    done = run_ensemble(scenario, seeds, seed=seed, people=people, years=years, metrics=metric, workers=workers,
+                        scheduler=scheduler, out=out, progress=not quiet, **_common(set_, vary))
+    if not quiet:
+        _report(done, "ensemble")
+
+
+@app.command()
+def uncertainty(
+    scenario: ScenarioArg = "national_2020",
+    samples: Annotated[int, typer.Option(min=1, help="Points over the plausible ranges.")] = 64,
+    seeds_per_sample: Annotated[int, typer.Option(min=1, help="Seeds run at each point (>= 2 splits the interval).")] = 2,
+    design: Annotated[str, typer.Option(help="lhs (Latin hypercube) or sobol (scrambled Sobol' points).")] = "lhs",
+    seed: SeedOption = 0, people: PeopleOption = None, years: YearsOption = None, set_: SetOption = None,
+    vary: VaryOption = None, only: OnlyOption = None, metric: MetricOption = None, workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    out: Annotated[Path, typer.Option(help="Directory for results.duckdb and uncertainty.html.")] = Path("trustsim-uncertainty"),
+    quiet: QuietOption = False,
+) -> None:
+    """Sample the plausible ranges; write OUT/uncertainty.html (median, 90% interval, seeds vs assumptions)."""
+    from trustsim.experiments.ensembles import uncertainty as run_uncertainty
+
+    check_directory(out)
+    done = run_uncertainty(scenario, samples, seeds_per_sample, design=design, seed=seed, people=people, years=years,
+                           only=only, metrics=metric, workers=workers, scheduler=scheduler, out=out,
+                           progress=not quiet, **_common(set_, vary))
+    if not quiet:
+        _report(done, "uncertainty")
+
+
+@app.command()
+def sensitivity(
+    scenario: ScenarioArg = "national_2020",
+    method: Annotated[str, typer.Option(help="morris (screening: mu*, sigma) or sobol (S1, ST).")] = "morris",
+    samples: Annotated[int, typer.Option(min=1, help="Morris trajectories, or Sobol' base sample N (best a power of two).")] = 8,
+    seed: SeedOption = 0, people: PeopleOption = None, years: YearsOption = None, set_: SetOption = None,
+    vary: VaryOption = None, only: OnlyOption = None, metric: MetricOption = None, workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    out: Annotated[Path, typer.Option(help="Directory for results.duckdb and sensitivity.html.")] = Path("trustsim-sensitivity"),
+    quiet: QuietOption = False,
+) -> None:
+    """Which assumptions move the results most (SALib); write OUT/sensitivity.html and the sensitivity table."""
+    import warnings
+
+    from trustsim.experiments.ensembles import sensitivity as run_sensitivity
+    from trustsim.experiments.ensembles.design import is_power_of_two
+
+    if method not in ("morris", "sobol"):
+        raise UserError(f"--method {method}: unknown; allowed: morris, sobol")
+    check_directory(out)
+    common = _common(set_, vary)
+    if method == "sobol" and not is_power_of_two(samples):
+        typer.echo(f"trustsim: warning: --samples {samples} is not a power of two; Sobol' estimates converge best "
+                   f"at 2^n (e.g. {1 << samples.bit_length()})", err=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*power of two")  # said once, above
+        done = run_sensitivity(scenario, method, samples, seed=seed, people=people, years=years, only=only,
+                               metrics=metric, workers=workers, scheduler=scheduler, out=out, progress=not quiet,
+                               **common)
+    if not quiet:
+        _report(done, "sensitivity")
 
 
 def _fail(message: str, code: int) -> None:

@@ -2,12 +2,15 @@
 
 Use `build_report(result_or_dir, path)` to write it. plotly.js is embedded once, inline, so the file
 opens anywhere without a network. The summary (summary.py) and the sections (sections.py) are
-built from the run's own metrics; what a run lacks is listed as not in this run. `render` fills a
+built from the run's own metrics; what a run lacks is listed as not in this run. When the
+directory holds an uncertainty analysis of the same scenario (uncertainty.json, written by
+`trustsim uncertainty`), the summary cites its 90% intervals. `render` fills a
 page template (templates/, all extending base.html); the comparison page uses it too.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jinja2
@@ -25,7 +28,8 @@ _TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 
-__all__ = ["build_report", "render", "summary"]
+__all__ = ["INTERVALS_FILE", "build_report", "render", "summary"]
+INTERVALS_FILE = "uncertainty.json"  # written by `trustsim uncertainty` (experiments/ensembles/pages.py)
 
 
 def render(template: str, path: str | Path, **context) -> Path:
@@ -34,6 +38,17 @@ def render(template: str, path: str | Path, **context) -> Path:
     path = Path(path)
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _intervals(directory: Path, name: str) -> dict[str, dict[str, float]]:
+    """The 90% intervals an uncertainty analysis of this scenario left in the directory (uncertainty.json)."""
+    path = directory / INTERVALS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get(name, {}).get("metrics", {})
+    except (OSError, ValueError, AttributeError):
+        return {}  # an unreadable file only costs the intervals, never the report
 
 
 def build_report(result_or_dir: Result | str | Path, path: str | Path) -> Path:
@@ -56,7 +71,7 @@ def build_report(result_or_dir: Result | str | Path, path: str | Path) -> Path:
         scenario_json=scenario.model_dump_json(indent=2),
         first_date=str(dates.min())[:10] if len(dates) else scenario.run.start,
         last_date=str(dates.max())[:10] if len(dates) else scenario.run.start,
-        sentences=summary(result),
+        sentences=summary(result, _intervals(Path(path).parent, scenario.name)),
         finals=[(metric, format_metric(metric, value)) for metric, value in result.final().items()],
         sections=shown,
         cases=[{"title": c.title, "story": c.story, "html": to_div(c.figure)} for c in case_stories(

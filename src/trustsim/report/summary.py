@@ -52,7 +52,18 @@ def date_words(date: pd.Timestamp) -> str:
     return f"{date.day} {date:%B %Y}"
 
 
-def _blacklist(v: MetricsView, represents: float) -> str | None:
+Intervals = dict[str, dict[str, float]]  # metric -> {"low", "high"}: an uncertainty analysis of the scenario
+
+
+def _interval(intervals: Intervals, metric: str) -> str:
+    """' (90% interval 28-45% over the plausible assumptions)' when an uncertainty analysis gave one."""
+    if metric not in intervals:
+        return ""
+    part = intervals[metric]
+    return f" (90% interval {percent(part['low']).rstrip('%')}-{percent(part['high'])} over the plausible assumptions)"
+
+
+def _blacklist(v: MetricsView, represents: float, intervals: Intervals) -> str | None:
     share = v.final("blacklist_share")
     if share is None:
         return None
@@ -60,20 +71,20 @@ def _blacklist(v: MetricsView, represents: float) -> str | None:
         return "Nobody was put on a blacklist."
     count = v.final("blacklist_count")
     count = share * represents if count is None else count
-    text = f"By {date_words(v.last_date())}, {percent(share)} of adults ({people(count)} people at national scale) were on a blacklist"
+    text = f"By {date_words(v.last_date())}, {percent(share)}{_interval(intervals, 'blacklist_share')} of adults ({people(count)} people at national scale) were on a blacklist"
     entries, exits = v.total("blacklist_entries"), v.total("blacklist_exits")
     if entries:
         text += f"; {people(entries)} were added over the run and {people(exits or 0)} taken off"
     return text + "."
 
 
-def _wrongful(v: MetricsView) -> str | None:
+def _wrongful(v: MetricsView, intervals: Intervals) -> str | None:
     share = v.final("wrongful_sanction_share")
     if share is None:
         return None
     if share == 0:
         return "Nobody sanctioned at the end was sanctioned wrongly."
-    text = f"{percent(share)} of sanctioned people were sanctioned wrongly: their own behaviour would not have put them there"
+    text = f"{percent(share)}{_interval(intervals, 'wrongful_sanction_share')} of sanctioned people were sanctioned wrongly: their own behaviour would not have put them there"
     causes = {m.split(".", 1)[1]: v.final(m) or 0.0 for m in v.members("wrongful_by_cause")}
     if causes:
         cause, part = max(causes.items(), key=lambda kv: kv[1])
@@ -162,14 +173,19 @@ def _rewards(v: MetricsView, mode: str) -> str | None:
     return text[0].upper() + text[1:] + "."
 
 
-def summary(result: Result) -> list[str]:
-    """Plain-language sentences about the run, for the metrics it has."""
+def summary(result: Result, intervals: Intervals | None = None) -> list[str]:
+    """Plain-language sentences about the run, for the metrics it has.
+
+    `intervals` (from `trustsim uncertainty` on the same scenario) adds each headline share's 90%
+    interval over the plausible assumptions.
+    """
+    intervals = intervals or {}
     v = MetricsView(result.metrics)
     if v.last_step is None or v.last_date() is None:
         return []
     scenario = result.scenario
     sentences = [
-        _blacklist(v, scenario.population.represents), _wrongful(v), _measures(v), _disparate(v), _chilling(v),
+        _blacklist(v, scenario.population.represents, intervals), _wrongful(v, intervals), _measures(v), _disparate(v), _chilling(v),
         _network(v), _scores(v), _rewards(v, scenario.participation.mode),
     ]
     return [s for s in sentences if s]

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from trustsim.errors import UserError
 from trustsim.scenario.schema import Scenario
+from trustsim.scenario.uncertainty import check_ranges
 
 _SUFFIXES = (".yaml", ".yml")
 # Far beyond any scenario (a few hundred values, a few levels deep), far below what takes long to
@@ -483,4 +484,5 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
         raise _explain(exc, lambda loc: _blame(chain, loc)) from None
     if overrides:
         scenario = apply_overrides(scenario, overrides, top.label)
+    check_ranges(scenario, scenario.uncertainty, top.label)
     return scenario

@@ -34,6 +34,7 @@ from trustsim.scenario.schema.society import (
     WorkLayer,
 )
 from trustsim.scenario.schema.surveillance import FaceRecognition, GroupMultiplier, Surveillance
+from trustsim.scenario.uncertainty import PlausibleRange
 
 
 class Run(Section):
@@ -63,6 +64,9 @@ class Scenario(Section):
     rewards: Rewards = Field(default_factory=Rewards)
     responses: Responses = Field(default_factory=Responses)
     run: Run = Field(default_factory=Run)
+    uncertainty: dict[str, PlausibleRange] = param(
+        {}, "-", "plausible range [lo, hi] and reason of each assumed parameter, by dotted key (docs/ensembles.md)"
+    )
 
 
 __all__ = [
