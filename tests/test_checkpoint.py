@@ -74,7 +74,7 @@ def test_ctrl_c_keeps_the_checkpoint_and_resume_matches_the_uninterrupted_run(tm
 
 
 def test_sigkill_after_a_checkpoint_then_resume_gives_identical_metrics(tmp_path):
-    scenario_args = ["--people", "20000", "--years", "2", "--seed", "5", "--quiet"]
+    scenario_args = ["--people", "10000", "--years", "1", "--seed", "5", "--quiet"]
     proc = subprocess.Popen([sys.executable, "-m", "trustsim", "run", "financial_only", *scenario_args,
                              "--checkpoint-every", "5", "--out", str(tmp_path / "killed")])
     state = tmp_path / "killed" / "checkpoint" / "state.npz"
