@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import make_result
+from trustsim import store
 from trustsim.report import build_report
 from trustsim.report.plots import group_label
 from trustsim.report.sections import GROUP_METRICS, SECTIONS, sections
@@ -172,7 +173,7 @@ def test_report_works_with_any_metrics(tmp_path):
 
 def test_report_from_a_results_directory(result, tmp_path):
     result.save(tmp_path)
-    html = build_report(tmp_path, tmp_path / "again.html").read_text()
+    html = store.rebuild_report(tmp_path).read_text()
     assert "trustsim report: synthetic" in html and "<th>run</th><td>1</td>" in html
 
 

@@ -393,7 +393,10 @@ def _query(sql: str) -> pd.DataFrame:
 
 
 def table(directory: str | Path, name: str) -> pd.DataFrame:
-    """Every row of a table (a per-run table with its run_id); empty when it has no rows yet."""
+    """Every row of a table (a per-run table with its run_id); empty when it has no rows yet, or when
+    nothing was ever written into the directory."""
+    if not (Path(directory) / DB).is_file():
+        return pd.DataFrame()
     where = _results_dir(directory)
     kind = _markers(where).get(name)
     if kind is None:
@@ -403,6 +406,7 @@ def table(directory: str | Path, name: str) -> pd.DataFrame:
 
 def list_runs(directory: str | Path) -> pd.DataFrame:
     """The runs, one row each (without their scenario JSON), oldest first."""
+    _results_dir(directory)  # a directory without results is a mistake here, not an empty list
     runs = table(directory, "runs")
     columns = ["run_id", "scenario", "seed", "people", "steps", "version", "started_at", "finished_at",
                "status", "message"]

@@ -1,6 +1,6 @@
 """The self-contained HTML report of one run: a plain-language summary, then one section per harm.
 
-Use `build_report(result_or_dir, path)` to write it. plotly.js is embedded once, inline, so the file
+Use `build_report(result, path)` to write it. plotly.js is embedded once, inline, so the file
 opens anywhere without a network. The summary (summary.py) and the sections (sections.py) are
 built from the run's own metrics; what a run lacks is listed as not in this run. When the
 directory holds an uncertainty analysis of the same scenario (uncertainty.json, written by
@@ -51,14 +51,8 @@ def _intervals(directory: Path, name: str) -> dict[str, dict[str, float]]:
         return {}  # an unreadable file only costs the intervals, never the report
 
 
-def build_report(result_or_dir: Result | str | Path, path: str | Path) -> Path:
-    """Write the report of a Result (or of the latest run in a results directory) to path."""
-    if isinstance(result_or_dir, Result):
-        result = result_or_dir
-    else:
-        from trustsim.store import open_results  # the store writes reports, so it imports this module
-
-        result = open_results(result_or_dir)
+def build_report(result: Result, path: str | Path) -> Path:
+    """Write the report of a Result to path (`store.rebuild_report` reads one back from a directory)."""
     scenario = result.scenario
     dates = result.metrics["date"]
     made = build_sections(MetricsView(result.metrics))
