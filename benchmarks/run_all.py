@@ -1,4 +1,4 @@
-"""The whole benchmark suite in one command: society, reference workload, full model.
+"""The whole benchmark suite in one command: society, reference workload, full model, explorer.
 
 Run `python benchmarks/run_all.py` (about 25 minutes on 2 cores; `--quick` runs each script at
 tiny sizes and writes nothing). Each script runs in its own process, one after the other, and
@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# In this order: the society first, since the other two build on it.
-SCRIPTS = ("bench_society.py", "bench_reference.py", "bench_model.py")
+# In this order: the society first, since the others build on it.
+SCRIPTS = ("bench_society.py", "bench_reference.py", "bench_model.py", "bench_explore.py")
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 Use `start(extra_args, performance=False)` for a driver, and `missing()` for why none can run
 here. Needs Debian's chromium and chromium-driver, which .ci/run installs; in CI (CI=true) their
 absence fails a test, elsewhere it skips. Every driver has the network cut off (a host name
-resolves to nothing, so a fetch from elsewhere would fail) and keeps the console log; with
+resolves to nothing but 127.0.0.1, so a fetch from elsewhere would fail) and keeps the console log; with
 performance=True it keeps the network log too, to list every request the page made.
 """
 
@@ -20,7 +20,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 ARGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND")
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")  # only this machine answers
 
 
 def missing() -> str | None:

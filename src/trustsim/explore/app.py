@@ -12,6 +12,7 @@ unchanged)} at the last step, for tests and for anyone reading the page's state.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -36,7 +37,12 @@ SHOWN = (*HEADLINE_METRICS, "disparate_impact_ratio", "dissident_degree_ratio", 
 # Which way is worse: a rise in these is a harm (red), a fall in these is one; the rest plain.
 WORSE_UP = {"blacklist_share", "wrongful_sanction_share", "disparate_impact_ratio", "sanctioned_any_share"}
 WORSE_DOWN = {"expressed_dissent_ratio", "dissident_degree_ratio"}
-LABELS = {"detected_crime_share": "crimes detected, as a share of crimes", "sanctioned_any_share": "share under any measure"}
+# Short names for the tiles; the full title is in each tile's help.
+LABELS = {"score_mean": "mean score", "blacklist_share": "on a blacklist", "wrongful_sanction_share": "sanctioned wrongly",
+          "expressed_dissent_ratio": "dissent voiced", "disparate_impact_ratio": "minority vs majority",
+          "dissident_degree_ratio": "dissidents' ties kept", "sanctioned_any_share": "under any measure",
+          "detected_crime_share": "crimes detected"}
+TITLES = {"detected_crime_share": "crimes detected, as a share of crimes committed"}
 UNCHANGED, CHANGED = "unchanged preset", "with your changes"
 
 
@@ -83,9 +89,10 @@ def lever_widget(lever: Lever, value: Any, reason: str | None) -> Any:
         shown = st.selectbox(lever.label, lever.choices, index=lever.choices.index(value), key=key,
                              help=help_text, disabled=bool(reason))
     else:
+        decimals = max(0, -math.floor(math.log10(lever.step)))
         shown = st.slider(lever.label + unit, min_value=float(lever.low), max_value=float(lever.high),
-                          value=float(lever.shown(value)), step=float(lever.step), key=key, help=help_text,
-                          disabled=bool(reason))
+                          value=float(lever.shown(value)), step=float(lever.step), format=f"%.{decimals}f", key=key,
+                          help=help_text, disabled=bool(reason))
     if reason:
         st.caption(f"Not used now: {reason}.")
     return lever.to_value(shown)
@@ -136,11 +143,29 @@ def show_metrics(result, base, any_change: bool) -> None:
         columns = st.columns(4)
         for column, metric in zip(columns, shown[start:start + 4]):
             delta, colour = None, "off"
-            if any_change and metric in theirs:
+            if any_change and metric in theirs and mine[metric] != theirs[metric]:
                 delta = format_difference(metric, mine[metric] - theirs[metric])
                 colour = "inverse" if metric in WORSE_UP else "normal" if metric in WORSE_DOWN else "off"
+            explain = f"{TITLES.get(metric, title(metric))}, at the end of the run; " \
+                      f"{UNCHANGED}: {format_metric(metric, theirs.get(metric, float('nan')))}"
             column.metric(LABELS.get(metric, title(metric)), format_metric(metric, mine[metric]), delta,
-                          delta_color=colour, help=f"{UNCHANGED}: {format_metric(metric, theirs.get(metric, float('nan')))}")
+                          delta_color=colour, help=explain)
+
+
+def describe(request: Request, unchanged) -> str:
+    """The changed levers in words: 'Appeals made: 2 -> 90 % per week'."""
+    levers = {lever.key: lever for lever in levers_for(unchanged)}
+    before = values_of(unchanged, levers.values())
+    parts = []
+    for key, value in request.overrides:
+        lever = levers.get(key)
+        if lever is None:
+            parts.append(f"{key} = {value}")
+        elif lever.is_choice:
+            parts.append(f"{lever.label}: {before[key]} -> {value}")
+        else:
+            parts.append(f"{lever.label}: {lever.shown(before[key]):g} -> {lever.shown(value):g} {lever.unit}")
+    return "; ".join(parts) or "nothing (both sides are the preset)"
 
 
 def readout(request: Request) -> None:
@@ -149,9 +174,9 @@ def readout(request: Request) -> None:
     with st.spinner(f"Running {request.people:,} people for {request.years:g} years{waiting}..."):
         result, base = run_pair(request)
     seconds = time.perf_counter() - started
-    changes = ", ".join(f"{k} = {v}" for k, v in request.overrides) or "none"
-    st.caption(f"{request.people:,} people, {request.years:g} years, seed {request.seed}; changed: {changes}; "
-               f"ready in {seconds:.1f} s. Deltas: {CHANGED} minus the {UNCHANGED}, same seed.")
+    years = f"{request.years:g} year" + ("s" if request.years != 1 else "")
+    st.caption(f"{request.people:,} people, {years}, seed {request.seed}; changed: {describe(request, base.scenario)}; "
+               f"ready in {seconds:.1f} s. Below each number: {CHANGED} minus the {UNCHANGED}, same seed.")
     show_metrics(result, base, bool(request.overrides))
     comparison = Comparison(labels=[UNCHANGED, CHANGED], seeds=[request.seed],
                             runs={UNCHANGED: [base], CHANGED: [result]})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -88,6 +89,7 @@ def serve(preset: str, port: int | None, people: int, directory: Path | None) ->
         env["TRUSTSIM_EXPLORE_DIR"] = str(directory.resolve())
     print(f"trustsim explore: {preset} at http://{HOST}:{port} (Ctrl+C stops it)", flush=True)
     child = subprocess.Popen(command(port, headless=not has_display()), env=env)
+    signal.signal(signal.SIGTERM, lambda *_: child.terminate())  # stopping trustsim stops the server
     try:
         return child.wait()
     except KeyboardInterrupt:

@@ -28,6 +28,7 @@ TITLES = {
     "dissident_degree_ratio": "ties of the most dissenting tenth, now over at start",
     "isolated_share": "share with no ties left",
     "reward_share": "share holding a reward",
+    "sanctioned_any_share": "share under any measure",
 }
 # (id, heading, caption, metrics family or None for the single headline metrics)
 FIGURES = (
