@@ -194,6 +194,31 @@ def test_appeals_that_work_lower_wrongful_sanctions(page, tmp_path, capsys):
     pd.testing.assert_frame_equal(again.metrics, changed.metrics)
 
 
+def test_a_sensitivity_result_orders_the_levers_on_the_page(monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from trustsim import store
+
+    rows = pd.DataFrame({"ensemble_id": 1, "metric": "wrongful_sanction_share", "method": "sobol", "statistic": "ST",
+                         "parameter": ["responses.distancing.strength", "sanctions.appeals.rate"],
+                         "value": [0.6, 0.3], "conf": 0.05})
+    tables = {"sensitivity": rows}
+    monkeypatch.setattr(store, "table", lambda directory, name: tables.get(name, pd.DataFrame()), raising=False)
+    monkeypatch.setenv("TRUSTSIM_EXPLORE_DIR", str(tmp_path))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception and not at.error
+    assert [h.value for h in at.subheader][:2] == ["Responses", "Sanctions"]  # the stages of the top levers first
+    labels = [s.label for s in at.slider]
+    assert labels.index("Distancing from low scorers (% chance per week)") < labels.index("Chilling of speech (% of dissent at most)")
+    assert labels.index("Appeals made (% per week)") < labels.index("Appeals that succeed (% of appeals)")
+    assert any("ordered by how much they moved the results" in c.value for c in at.caption)
+    tables.clear()  # a directory without a sensitivity analysis: the levers keep their order, and the page says so
+    at.run()
+    assert [h.value for h in at.subheader][0] == "Surveillance"
+    assert any("holds no sensitivity analysis" in c.value for c in at.caption)
+
+
 def test_an_error_is_one_line_on_the_page(monkeypatch):
     from streamlit.testing.v1 import AppTest
 

@@ -66,9 +66,9 @@ def sensitivity_weights(directory: Path | None, preset: str) -> tuple[dict[str, 
         rows = read(directory, "sensitivity")
         if rows.empty:
             return {}, f"{directory} holds no sensitivity analysis; the levers keep their order."
-        links, runs = read(directory, "ensemble_runs"), store.list_runs(directory)
-        if not links.empty and not runs.empty:  # only ensembles run on this preset
-            mine = links.merge(runs[["run_id", "scenario"]], on="run_id")
+        links = read(directory, "ensemble_runs")
+        if not links.empty:  # only ensembles run on this preset
+            mine = links.merge(store.list_runs(directory)[["run_id", "scenario"]], on="run_id")
             rows = rows[rows["ensemble_id"].isin(mine.loc[mine["scenario"] == preset, "ensemble_id"])]
     except Exception as exc:  # a directory another version wrote, a locked file: the page still works
         return {}, f"Could not read the sensitivity analysis in {directory} ({exc}); the levers keep their order."
