@@ -1,6 +1,7 @@
 """The comparison page, compare.html: headline metrics of several scenarios side by side.
 
-Use `build_compare(comparison, path)` with an experiments.compare.Comparison. The page opens with
+Use `build_compare(comparison, path)` with an experiments.compare.Comparison; `figures(comparison)`
+gives the same plots as Plotly figures (the explorer shows them for its two runs). The page opens with
 the differences at the last step (every scenario minus the first, paired by seed, with a t-based
 95% interval), then plots each headline metric over time: one colour per scenario, the line the
 mean across seeds, the band the lowest to the highest seed. Plots are drawn with plots.py, as in
