@@ -31,6 +31,10 @@ def test_trace_benchmark_runs():
     assert "| tracing off |" in run(BENCH / "bench_trace.py", "--quick")
 
 
+def test_explorer_benchmark_runs():
+    assert "| change | run s | plots s | total s | CPU s | load |" in run(BENCH / "bench_explore.py", "--quick")
+
+
 def test_society_benchmark_runs():
     figures = json.loads(run(BENCH / "bench_society.py", "--people", "20000").strip().splitlines()[-1])
     assert figures["people"] == 20_000 and figures["mean_degree"] > 0

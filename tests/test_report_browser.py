@@ -7,49 +7,20 @@ plot it holds (an SVG with at least one trace). Needs Debian's chromium and chro
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
+import chromium
 import pytest
 
 import trustsim
 from trustsim.report import build_report
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-
-def _missing() -> str | None:
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed (pip install '.[test]')"
-    if not CHROMIUM or not CHROMEDRIVER:
-        return "headless Chromium is not installed (apt-get install -y chromium chromium-driver; .ci/run does it)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def browser():
-    missing = _missing()
-    if missing:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser test cannot run in CI: {missing}")
-        pytest.skip(missing)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,1000", "--host-resolver-rules=MAP * ~NOTFOUND"):  # no network: a fetch would fail
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(120)
+    chromium.require()
+    driver = chromium.start()
     yield driver
-    driver.quit()
+    chromium.stop(driver)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +63,7 @@ def test_page_loads_without_errors_and_draws_every_plot(browser, pages, page):
     assert len(plots) == expected
     empty = [p["id"] for p in plots if p["svg"] == 0 or p["traces"] == 0]
     assert not empty, f"plots drawn without data: {empty}"
-    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    errors = chromium.console_errors(browser)
     assert not errors, f"console errors: {errors}"
     fetched = [name for name in browser.execute_script(RESOURCES) if not name.startswith(("file:", "data:", "blob:"))]
     assert not fetched, f"the page loaded from the network: {fetched}"
@@ -117,4 +88,4 @@ def test_the_group_menu_switches_the_metric(browser, pages):
     """)
     after = browser.execute_script(shown)
     assert len(before) == len(after) == 5 and before != after
-    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not chromium.console_errors(browser)

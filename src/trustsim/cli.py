@@ -1,5 +1,5 @@
 """The `trustsim` command line: run, resume, validate, presets, report, case, compare, calibrate, ensemble,
-uncertainty, sensitivity.
+uncertainty, sensitivity, explore.
 
 Each command is a thin layer over the Python API. `main` is the entry point (the installed
 `trustsim` command and `python -m trustsim`): it turns a UserError or a usage error into one line,
@@ -384,6 +384,20 @@ def sensitivity(
                                **common)
     if not quiet:
         _report(done, "sensitivity")
+
+
+@app.command()
+def explore(
+    preset: Annotated[str, typer.Argument(help="The preset the levers start from (see `trustsim presets`).")] = "national_2020",
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port on 127.0.0.1 (default 8501, else a free one).")] = None,
+    people: Annotated[int, typer.Option(min=1_000, help="Simulated people per run, at the start (the page can change it).")] = 20_000,
+    directory: Annotated[Path | None, typer.Option(
+        "--dir", help="A results directory; where it holds a sensitivity analysis of the preset, levers are ordered by it.")] = None,
+) -> None:
+    """Start the explorer: a local web page with the preset's levers, run beside the unchanged preset."""
+    from trustsim.explore.server import serve
+
+    sys.exit(serve(preset, port, people, directory))
 
 
 def _fail(message: str, code: int) -> None:

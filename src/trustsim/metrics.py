@@ -16,8 +16,6 @@ population by population.represents / population.people.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numba
 import numpy as np
 import pandas as pd
@@ -207,20 +205,19 @@ class Recorder:
         self._add(t, "score_gini", np.where(counts > 0, gini, np.nan))
 
     def frame(self) -> pd.DataFrame:
+        """The long table of every recorded row, built once from whole columns (not a frame per metric and step)."""
         run = self.ctx.scenario.run
-        labels = np.array(self.labels + self.stake_labels, dtype=object)
-        parts = []
-        for t, metric, values in self.rows:
-            keep = ~np.isnan(values)
-            parts.append(pd.DataFrame({
-                "step": t,
-                "date": run.start + dt.timedelta(days=run.step_days * t),
-                "metric": metric,
-                "group": labels[keep],
-                "value": values[keep],
-            }))
-        if not parts:
+        if not self.rows:
             return pd.DataFrame({"step": [], "date": [], "metric": [], "group": [], "value": []})
-        frame = pd.concat(parts, ignore_index=True)
-        frame["date"] = pd.to_datetime(frame["date"])
-        return frame
+        labels = np.array(self.labels + self.stake_labels, dtype=object)
+        keeps = [~np.isnan(values) for _, _, values in self.rows]
+        counts = np.array([keep.sum() for keep in keeps])
+        step = np.repeat(np.array([t for t, _, _ in self.rows], dtype=np.int64), counts)
+        start = np.datetime64(run.start, "s")
+        return pd.DataFrame({
+            "step": step,
+            "date": start + step * np.timedelta64(run.step_days, "D"),
+            "metric": np.repeat(np.array([m for _, m, _ in self.rows], dtype=object), counts),
+            "group": pd.Series(np.concatenate([labels[keep] for keep in keeps]), dtype=object),
+            "value": np.concatenate([values[keep] for (_, _, values), keep in zip(self.rows, keeps)]),
+        })

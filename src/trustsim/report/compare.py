@@ -1,6 +1,7 @@
 """The comparison page, compare.html: headline metrics of several scenarios side by side.
 
-Use `build_compare(comparison, path)` with an experiments.compare.Comparison. The page opens with
+Use `build_compare(comparison, path)` with an experiments.compare.Comparison; `figures(comparison)`
+gives the same plots as Plotly figures (the explorer shows them for its two runs). The page opens with
 the differences at the last step (every scenario minus the first, paired by seed, with a t-based
 95% interval), then plots each headline metric over time: one colour per scenario, the line the
 mean across seeds, the band the lowest to the highest seed. Plots are drawn with plots.py, as in
@@ -28,6 +29,7 @@ TITLES = {
     "dissident_degree_ratio": "ties of the most dissenting tenth, now over at start",
     "isolated_share": "share with no ties left",
     "reward_share": "share holding a reward",
+    "sanctioned_any_share": "share under any measure",
 }
 # (id, heading, caption, metrics family or None for the single headline metrics)
 FIGURES = (
@@ -89,17 +91,22 @@ def _figure(stats: pd.DataFrame, labels: list[str], metrics: list[str], by_date:
     return fig
 
 
-def build_compare(comparison, path: str | Path) -> Path:
-    """Write the comparison page of a Comparison to path."""
+def figures(comparison) -> list[tuple[str, str, go.Figure]]:
+    """(id, heading, figure) of each plot of FIGURES the comparison has metrics for; the explorer shows them too."""
     metrics = comparison.metrics()
     stats, by_date = _series(comparison)
-    figures = []
+    out = []
     singles = [m for m in metrics if "." not in m]
     for id_, heading, family in FIGURES:
         members = singles if family is None else [m for m in metrics if m.startswith(family + ".")]
         if members:
-            figures.append({"id": id_, "title": heading,
-                            "html": to_div(_figure(stats, comparison.labels, members, by_date))})
+            out.append((id_, heading, _figure(stats, comparison.labels, members, by_date)))
+    return out
+
+
+def build_compare(comparison, path: str | Path) -> Path:
+    """Write the comparison page of a Comparison to path."""
+    shown = [{"id": id_, "title": heading, "html": to_div(fig)} for id_, heading, fig in figures(comparison)]
     diffs = comparison.differences()
     tables = []
     for label in comparison.labels[1:]:
@@ -119,7 +126,7 @@ def build_compare(comparison, path: str | Path) -> Path:
         labels=comparison.labels, baseline=comparison.labels[0], seeds=comparison.seeds,
         people=[f"{n:,}" for n in sorted({r.people for r in comparison.results})],
         steps=sorted({r.steps for r in comparison.results}),
-        step_days=first.scenario.run.step_days, tables=tables, figures=figures,
+        step_days=first.scenario.run.step_days, tables=tables, figures=shown,
         descriptions=[(label, comparison.runs[label][0].scenario.description) for label in comparison.labels],
         confidence=95,
     )
