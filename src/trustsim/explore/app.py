@@ -58,19 +58,17 @@ def sensitivity_weights(directory: Path | None, preset: str) -> tuple[dict[str, 
     if directory is None:
         return {}, ""
     from trustsim import store
+    from trustsim.errors import UserError
 
-    read = getattr(store, "table", None)
-    if read is None:
-        return {}, "This version of trustsim cannot read sensitivity results; the levers keep their order."
     try:
-        rows = read(directory, "sensitivity")
+        rows = store.table(directory, "sensitivity")
         if rows.empty:
             return {}, f"{directory} holds no sensitivity analysis; the levers keep their order."
-        links = read(directory, "ensemble_runs")
+        links = store.table(directory, "ensemble_runs")
         if not links.empty:  # only ensembles run on this preset
             mine = links.merge(store.list_runs(directory)[["run_id", "scenario"]], on="run_id")
             rows = rows[rows["ensemble_id"].isin(mine.loc[mine["scenario"] == preset, "ensemble_id"])]
-    except Exception as exc:  # a directory another version wrote, a locked file: the page still works
+    except UserError as exc:  # a directory another version wrote, a damaged one: the page still works
         return {}, f"Could not read the sensitivity analysis in {directory} ({exc}); the levers keep their order."
     weights = importance(rows)
     if not weights:
