@@ -23,7 +23,7 @@ from common import machine, use_source_tree, versions, write_section
 
 use_source_tree()
 
-RUNS = 4  # per throughput measurement: 2 per worker with 2 workers
+RUNS = 16  # per throughput measurement: 8 per worker with 2 workers, so the last run's tail matters little
 OVERHEAD_RUNS = 40
 SOBOL_K, SOBOL_N, CORES = 20, 512, 100
 
@@ -95,9 +95,7 @@ def main() -> None:
     text = f"""## Ensembles on Dask (bench_ensemble.py)
 
 {datetime.date.today()}; {machine()}; {versions("numpy", "numba", "dask", "distributed", "SALib", "duckdb")}.
-**Taken under load**: the machine was shared with other agents' builds and tests (load average
-{load:.1f} on {os.cpu_count()} CPUs at the start), so every time here is longer, and the 2-worker
-speed-up smaller, than on an idle machine.
+Load average {load:.1f} on {os.cpu_count()} CPUs at the start{" (a busy machine: times are longer, and the 2-worker speed-up smaller, than on an idle one)" if load > 1.0 else ""}.
 
 | measure | value |
 | --- | --- |
@@ -111,9 +109,9 @@ speed-up smaller, than on an idle machine.
 
 Each figure is taken on a running cluster after a warm-up (starting one costs 10-40 s here, once
 per command). The overhead is measured with the model swapped for one that returns a run's metrics table at
-once, through the same scheduling and store; the store here is the single-file interim one.
+once, through the same scheduling and the same store (one Parquet folder per run, docs/store.md).
 The on-paper figure is runs / cores x (run time + overhead), with one single-threaded run per
-core and the run time measured here (under load; an idle core is faster).
+core and the run time measured here.
 """
     print(text)
     if not args.quick:
