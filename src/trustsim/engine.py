@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -55,6 +56,9 @@ if TYPE_CHECKING:
 # Per-step temporaries (per-thread sums, keys) are per cell, not per person; what remains is the
 # per-person context (dissent decile) and allocator slack, set from benchmarks/bench_model.py.
 TEMPORARY_BYTES_PER_PERSON = 8
+# Numba's default threading layer aborts the process when two threads enter a parallel kernel at
+# once, so the runs of one process (browser sessions, a threaded Dask worker) take turns here.
+_ONE_RUN_AT_A_TIME = threading.Lock()
 
 
 def estimate_bytes(scenario: Scenario) -> int:
@@ -174,7 +178,7 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings:
         print("Compiling trustsim's kernels: this first run takes about a minute longer, once; "
               "later runs start at once.", file=sys.stderr, flush=True)
     try:
-        with _progress(progress, steps * (2 if traced else 1), scenario.name, done) as advance:
+        with _ONE_RUN_AT_A_TIME, _progress(progress, steps * (2 if traced else 1), scenario.name, done) as advance:
             outcomes = None
             for t, ctx, state, recorder in _run(scenario, seed, timings, checkpoints=checkpoints):
                 call("metrics", recorder.record, t)

@@ -4,10 +4,10 @@ Use `run_pair(request)` for the two Results the page shows. Both run with the sa
 share their random draws (common random numbers) and their difference is the levers' alone. Runs
 are kept in a small process-wide cache keyed by (preset, changed levers, people, years, seed), so
 moving a lever back, or a second browser tab asking the same, costs nothing, and the unchanged
-preset runs once per size and seed. Every run holds one process-wide lock: Numba's default
-threading layer aborts the process when two threads enter a parallel kernel at once, and each
-browser tab is a thread of the same server. `scenario_yaml` writes the changed scenario as a file
-`trustsim run` accepts.
+preset runs once per size and seed. The cache's lock is held over the run too, so a second browser
+tab (a thread of the same server) asking for the same run waits for it instead of repeating it;
+`engine.simulate` itself lets one run at a time into Numba. `scenario_yaml` writes the changed
+scenario as a file `trustsim run` accepts.
 """
 
 from __future__ import annotations
