@@ -277,3 +277,20 @@ def test_uncertainty_command_writes_its_page_and_the_intervals_a_report_cites(tm
     saved = json.loads((tmp_path / "uncertainty.json").read_text(encoding="utf-8"))
     interval = saved["financial_only"]["metrics"]["score_mean"]
     assert interval["low"] <= interval["median"] <= interval["high"]
+
+
+def _record_one(out: str, name: str) -> None:
+    from trustsim.experiments.ensembles.pages import record_intervals
+
+    record_intervals(Path(out), name, {"metrics": {"blacklist_share": {"median": 0.1, "low": 0.0, "high": 0.2}}})
+
+
+def test_uncertainty_intervals_written_by_processes_at_once_are_all_kept(tmp_path):
+    """Several uncertainty analyses into one directory each keep their scenario's intervals."""
+    import concurrent.futures
+    import json
+
+    names = [f"scenario_{i}" for i in range(12)]
+    with concurrent.futures.ProcessPoolExecutor(max_workers=6) as pool:
+        list(pool.map(_record_one, [str(tmp_path)] * len(names), names))
+    assert sorted(json.loads((tmp_path / "uncertainty.json").read_text())) == sorted(names)

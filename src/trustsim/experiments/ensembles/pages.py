@@ -9,6 +9,7 @@ also writes DIR/uncertainty.json, the intervals the single-run report cites for 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -96,6 +97,20 @@ def _ranges(design: Design, scenario: Scenario) -> list[tuple[str, str, str, str
             for k, (lo, hi) in zip(design.keys, design.ranges)]
 
 
+def record_intervals(out: Path, name: str, entry: dict) -> None:
+    """Set scenario name's entry of OUT/uncertainty.json (which the single-run report cites), keeping
+    the other scenarios' entries; analyses writing into one directory at once take turns."""
+    path = out / INTERVALS_FILE
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / f".{INTERVALS_FILE}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        saved[name] = entry
+        temp = out / f".{INTERVALS_FILE}.{os.getpid()}.tmp"
+        temp.write_text(json.dumps(saved, indent=1), encoding="utf-8")
+        os.replace(temp, path)
+
+
 def _write(out: Path, name: str, **context) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     temp = out / f".{name}.{os.getpid()}.tmp"
@@ -136,12 +151,7 @@ def uncertainty_page(out: Path, scenario: Scenario, design: Design, runs: pd.Dat
     if len(summary):
         entry = {"ensemble_id": ensemble_id, "people": scenario.population.people, "steps": scenario.run.steps,
                  "metrics": {r.metric: {"median": r.median, "low": r.low, "high": r.high} for r in summary.itertuples()}}
-        path = out / INTERVALS_FILE
-        saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        saved[scenario.name] = entry
-        temp = out / f".{INTERVALS_FILE}.{os.getpid()}.tmp"
-        temp.write_text(json.dumps(saved, indent=1), encoding="utf-8")
-        os.replace(temp, path)
+        record_intervals(out, scenario.name, entry)
     return _write(out, "uncertainty.html", kind="uncertainty", scenario=scenario, intro=intro,
                   missing=_missing(design, runs), tables=[table], ranges=_ranges(design, scenario),
                   figures=_figures(traj, metrics, "the plausible assumptions and seeds"), ensemble_id=ensemble_id)
