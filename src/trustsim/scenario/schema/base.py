@@ -23,16 +23,7 @@ OCCUPATIONS = (
     "retired",
     "unemployed",
 )
-Occupation = Literal[
-    "civil_servant",
-    "state_manager",
-    "business_owner",
-    "employee",
-    "farmer",
-    "student",
-    "retired",
-    "unemployed",
-]
+Occupation = Literal[OCCUPATIONS]  # the same names, as a type
 DIMENSIONS = ("financial", "legal", "political", "consumption", "civic", "social")
 MEASURES = (
     "internet_throttle",
@@ -42,9 +33,9 @@ MEASURES = (
     "id_block",
     "blacklist",
 )
-Measure = Literal["internet_throttle", "flight_ban", "rail_ban", "job_ban", "id_block", "blacklist"]
+Measure = Literal[MEASURES]
 REWARDS = ("easy_loans", "visa_facilitation", "deposit_waiver")
-Reward = Literal["easy_loans", "visa_facilitation", "deposit_waiver"]
+Reward = Literal[REWARDS]
 EVENT_KINDS = (
     "missed_payment",
     "loan_default",
@@ -58,19 +49,7 @@ EVENT_KINDS = (
     "volunteering",
     "blood_donation",
 )
-EventKind = Literal[
-    "missed_payment",
-    "loan_default",
-    "minor_violation",
-    "judgment_default",
-    "crime",
-    "critical_post",
-    "alcohol_purchase",
-    "gaming_hours",
-    "approved_purchase",
-    "volunteering",
-    "blood_donation",
-]
+EventKind = Literal[EVENT_KINDS]
 
 
 def param(default: Any, unit: str, doc: str, **bounds: Any) -> Any:
