@@ -10,12 +10,13 @@ from __future__ import annotations
 
 
 def step_kernels_cached() -> bool:
-    """True when every parallel kernel of the step has a compiled version in the cache."""
-    from ..kernels.person_pass import person_pass
-    from ..stages.responses import network_pass
-    from ..stages.surveillance import _search_pass
+    """True when every kernel of the step's passes has a compiled version in the cache."""
+    from ..kernels.person_pass import _households
+    from ..stages.responses import _network_share
+    from ..stages.surveillance import _search_share
 
     try:
-        return all(bool(kernel._cache._cache_file._load_index()) for kernel in (person_pass, network_pass, _search_pass))
+        kernels = (_households, _network_share, _search_share)
+        return all(bool(kernel._cache._cache_file._load_index()) for kernel in kernels)
     except (AttributeError, OSError):
         return True

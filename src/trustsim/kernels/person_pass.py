@@ -31,6 +31,7 @@ from ..state import (
 )
 from ..stages import behaviour, sanctions, scoring, surveillance
 from .. import trace as tracing
+from .threads import in_threads
 
 _TRUE, _FALSE_MATCH, _LINKAGE = np.uint8(CAUSE["true"]), np.uint8(CAUSE["false_match"]), np.uint8(CAUSE["linkage_error"])
 _CRIME = EVENT["crime"]
@@ -110,96 +111,98 @@ class Scratch(NamedTuple):
     detected: np.ndarray
 
 
-@numba.njit(cache=True)
-def _scratch(max_household):
-    return Scratch(
-        np.empty(N_EVENT_KINDS), np.empty(N_EVENT_KINDS), np.zeros(N_EVENT_KINDS, np.int64),
-        np.zeros(N_EVENT_KINDS, np.int64), np.zeros(N_EVENT_KINDS, np.int64), np.zeros(N_EVENT_KINDS, np.int64),
-        np.empty((max_household, N_EVENT_KINDS), np.uint8), np.empty(max_household), np.empty((max_household, 2)),
-        np.zeros(max_household, np.uint8), np.zeros(max_household, np.uint8), np.zeros(max_household, np.int64),
-        np.zeros(max_household, np.int64),
-    )
+    @staticmethod
+    def new(max_household: int) -> "Scratch":
+        return Scratch(
+            np.empty(N_EVENT_KINDS), np.empty(N_EVENT_KINDS), np.zeros(N_EVENT_KINDS, np.int64),
+            np.zeros(N_EVENT_KINDS, np.int64), np.zeros(N_EVENT_KINDS, np.int64), np.zeros(N_EVENT_KINDS, np.int64),
+            np.empty((max_household, N_EVENT_KINDS), np.uint8), np.empty(max_household), np.empty((max_household, 2)),
+            np.zeros(max_household, np.uint8), np.zeros(max_household, np.uint8), np.zeros(max_household, np.int64),
+            np.zeros(max_household, np.int64),
+        )
 
 
 # Compiled without reference counting: the pass allocates nothing, and Numba's counting of the
 # arrays in the NamedTuples handed to every inlined call cost more than the model itself
 # (measured: 80 ns of 86 in the behaviour stage's means, and threads contending for the counts).
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, nogil=True, _nrt=False)
 def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys,
-                sanctions_keys, cover, false_match_rate, misfiled, owners, owner_until, t, lo, end, group_offset,
-                sums, histograms, work, trace):
-    """Stages 1-5 for the households of people lo..end-1."""
+                sanctions_keys, cover, false_match_rate, misfiled, owners, owner_until, t, chunks, first, stride,
+                group_offset, sums, histograms, work, trace):
+    """Stages 1-5 for the households of chunks first, first + stride, ... of chunks."""
     means, scratch, right, false_match, linkage, out = (
         work.means, work.misfiled_kinds, work.right, work.false_match, work.linkage, work.out)
     event_cause, individual, travel, held, appealed, crimes, detected = (
         work.event_cause, work.individual, work.travel, work.held, work.appealed, work.crimes, work.detected)
-    at = np.searchsorted(owners, lo)
-    while lo < end:
-        hi = lo + 1
-        while hi < end and people.household[hi] == people.household[lo]:
-            hi += 1
-        for j in range(hi - lo):
-            i = lo + j
-            # 1. behaviour
-            b.shock_until[i], kept = behaviour.expected(p, people, b, sc, s, risk, behaviour_keys, i, t, means)
-            flight, rail = behaviour.travel_means(p, people, s, i, kept)
-            travel[j, 0] = flight
-            travel[j, 1] = rail
-            # 2. surveillance
-            urban = people.urban[i]
-            out[:] = 0
-            surveillance.misfiled_out(p, surveillance_keys, cover, urban, means, i, scratch, out)
-            false_match[:] = 0
-            for row in range(p.offline_kinds.shape[0]):
-                false_match[p.offline_kinds[row]] = surveillance.false_matches(
-                    p, surveillance_keys, false_match_rate, people, i, row)
-            linkage[:] = 0
-            surveillance.misfiled_in(p, surveillance_keys, misfiled, i, linkage)
-            for k in range(N_EVENT_KINDS):
-                right[k] = surveillance.filed_right(p, surveillance_keys, cover, urban, means, k, i)
-                if right[k] > 0:
-                    event_cause[j, k] = _TRUE
-                elif false_match[k] > 0:
-                    event_cause[j, k] = _FALSE_MATCH
-                elif linkage[k] > 0:
-                    event_cause[j, k] = _LINKAGE
-                else:
-                    event_cause[j, k] = NOT_APPLIED
-            detected[j] = right[_CRIME]
-            crimes[j] = right[_CRIME] + out[_CRIME] + surveillance.unseen_crimes(
-                p, surveillance_keys, cover, urban, means, i)
-            # 3. scoring
-            scoring.record(p, sc, i, right, false_match, linkage)
-            individual[j] = scoring.to_score(p, sc.raw[i])
-            sc.score[i] = scoring.published(p, individual[j], sc.social[i])
-            if not sc.member[i] and scoring.joins(p, scoring_keys, i, individual[j]):
-                sc.member[i] = True
-            if trace.on and trace.slot[i] >= 0:
-                tracing.person_step(trace, trace.slot[i], right, false_match, linkage, individual[j], sc.social[i],
-                                    sc.score[i])
-        # 4. sanctions
-        at = sanctions.household(p, rules, sanctions_keys, behaviour_keys, sc, s, lo, hi, t, event_cause, individual,
-                                 travel, held, appealed, owners, owner_until, at)
-        for j in range(hi - lo):
-            i = lo + j
-            if s.lists[i] & CLEARED:
-                scoring.strike_errors(sc, i)
-            if trace.on and trace.slot[i] >= 0:
-                tracing.appeal(trace, trace.slot[i], appealed[j])
-            # 5. metrics
-            _record_metrics(p, people, sc, s, i, individual[j], crimes[j], detected[j], sums, histograms,
-                            group_offset)
-        lo = hi
+    for c in range(first, chunks.shape[0] - 1, stride):
+        lo, end = chunks[c], chunks[c + 1]
+        at = np.searchsorted(owners, lo)
+        while lo < end:
+            hi = lo + 1
+            while hi < end and people.household[hi] == people.household[lo]:
+                hi += 1
+            for j in range(hi - lo):
+                i = lo + j
+                # 1. behaviour
+                b.shock_until[i], kept = behaviour.expected(p, people, b, sc, s, risk, behaviour_keys, i, t, means)
+                flight, rail = behaviour.travel_means(p, people, s, i, kept)
+                travel[j, 0] = flight
+                travel[j, 1] = rail
+                # 2. surveillance
+                urban = people.urban[i]
+                out[:] = 0
+                surveillance.misfiled_out(p, surveillance_keys, cover, urban, means, i, scratch, out)
+                false_match[:] = 0
+                for row in range(p.offline_kinds.shape[0]):
+                    false_match[p.offline_kinds[row]] = surveillance.false_matches(
+                        p, surveillance_keys, false_match_rate, people, i, row)
+                linkage[:] = 0
+                surveillance.misfiled_in(p, surveillance_keys, misfiled, i, linkage)
+                for k in range(N_EVENT_KINDS):
+                    right[k] = surveillance.filed_right(p, surveillance_keys, cover, urban, means, k, i)
+                    if right[k] > 0:
+                        event_cause[j, k] = _TRUE
+                    elif false_match[k] > 0:
+                        event_cause[j, k] = _FALSE_MATCH
+                    elif linkage[k] > 0:
+                        event_cause[j, k] = _LINKAGE
+                    else:
+                        event_cause[j, k] = NOT_APPLIED
+                detected[j] = right[_CRIME]
+                crimes[j] = right[_CRIME] + out[_CRIME] + surveillance.unseen_crimes(
+                    p, surveillance_keys, cover, urban, means, i)
+                # 3. scoring
+                scoring.record(p, sc, i, right, false_match, linkage)
+                individual[j] = scoring.to_score(p, sc.raw[i])
+                sc.score[i] = scoring.published(p, individual[j], sc.social[i])
+                if not sc.member[i] and scoring.joins(p, scoring_keys, i, individual[j]):
+                    sc.member[i] = True
+                if trace.on and trace.slot[i] >= 0:
+                    tracing.person_step(trace, trace.slot[i], right, false_match, linkage, individual[j], sc.social[i],
+                                        sc.score[i])
+            # 4. sanctions
+            at = sanctions.household(p, rules, sanctions_keys, behaviour_keys, sc, s, lo, hi, t, event_cause, individual,
+                                     travel, held, appealed, owners, owner_until, at)
+            for j in range(hi - lo):
+                i = lo + j
+                if s.lists[i] & CLEARED:
+                    scoring.strike_errors(sc, i)
+                if trace.on and trace.slot[i] >= 0:
+                    tracing.appeal(trace, trace.slot[i], appealed[j])
+                # 5. metrics
+                _record_metrics(p, people, sc, s, i, individual[j], crimes[j], detected[j], sums, histograms,
+                                group_offset)
+            lo = hi
 
 
-@numba.njit(cache=True, parallel=True)
 def person_pass(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys, sanctions_keys,
                 cover, false_match_rate, misfiled, owners, owner_until, t, chunks, max_household, group_offset,
                 sums, histograms, trace):
-    # Chunks run in their own calls: stores made through a NamedTuple's fields directly in a
-    # prange body are lost (Numba 0.68).
-    for c in numba.prange(chunks.shape[0] - 1):
-        thread = numba.get_thread_id()
+    """Stages 1-5 for everyone, one share of the chunks per thread (kernels/threads.py), each adding
+    to its own row of sums and histograms."""
+    def share(k, count):
         _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys,
-                    sanctions_keys, cover, false_match_rate, misfiled, owners, owner_until, t, chunks[c], chunks[c + 1],
-                    group_offset, sums[thread], histograms[thread], _scratch(max_household), trace)
+                    sanctions_keys, cover, false_match_rate, misfiled, owners, owner_until, t, chunks, k, count,
+                    group_offset, sums[k], histograms[k], Scratch.new(max_household), trace)
+
+    in_threads(share, sums.shape[0])

@@ -37,6 +37,7 @@ import numpy as np
 from .. import rng
 from .. import trace as tracing
 from ..context import N_DECILES, Context, metric_cell_jit
+from ..kernels.threads import in_threads
 from ..metrics import DISSENT_SCALE, NETWORK, STAKE_GROUPS, TIE_SCORE_SCALE
 from ..rng import unit_jit
 from ..scenario.schema import OCCUPATIONS
@@ -132,7 +133,16 @@ def _drops(key, i, j, flags_i, flags_j, prob, n):
     return (1 if i_drops else 0) | (2 if j_drops else 0)
 
 
-@numba.njit(cache=True, _nrt=False)  # no reference counting: see kernels/person_pass.py
+@numba.njit(cache=True, nogil=True, _nrt=False)  # no reference counting: see kernels/person_pass.py
+def _network_share(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, chunks, first, stride, acc,
+                   trace):
+    """The network pass over chunks first, first + stride, ..."""
+    for c in range(first, chunks.shape[0] - 1, stride):
+        _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, chunks[c], chunks[c + 1],
+                       acc, trace)
+
+
+@numba.njit(cache=True, _nrt=False, inline="always")
 def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, lo, hi, acc, trace):
     flags = s.flags
     score = sc.score
@@ -230,12 +240,13 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
             tracing.add(trace, slot, tracing.CONTACTS_LOW, tracing.NO_CAUSE, low)
 
 
-@numba.njit(cache=True, parallel=True)
 def network_pass(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, chunks, sums, trace):
     """The social term of the next score for everyone; with respond, chilling and distancing too."""
-    for c in numba.prange(chunks.shape[0] - 1):
-        _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, chunks[c], chunks[c + 1],
-                       sums[numba.get_thread_id()], trace)
+    def share(k, stride):
+        _network_share(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, chunks, k, stride, sums[k],
+                       trace)
+
+    in_threads(share, sums.shape[0])
 
 
 def _keys(ctx: Context, t: int) -> np.ndarray:

@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import rng
 from ..context import CHANNEL, Context
+from ..kernels.threads import in_threads, threads
 from ..rng import poisson_inverse, unit_jit
 from ..scenario.schema import EVENT_KINDS, Scenario
 from ..state import EVENT, N_EVENT_KINDS, OFFLINE_KINDS, State
@@ -140,40 +141,38 @@ def misfiled_in(p, keys, misfiled, i, counts):
         counts[_pick(unit_jit(keys[LINKAGE_IN_KIND], i * _MAX_SPLIT + j), misfiled)] += 1
 
 
-@numba.njit(cache=True, _nrt=False)  # no reference counting: see kernels/person_pass.py
-def _search_chunk(p, people, b, sc, s, r, behaviour_keys, keys, cover, t, lo, hi, searches, misfiled, means,
-                  scratch, out):
-    for i in range(lo, hi):
-        behaviour.expected(p, people, b, sc, s, r.perceived_risk, behaviour_keys, i, t, means)
-        urban = people.urban[i]
-        cell = people.region[i] * 2 + urban
-        out[:] = 0
-        if misfiled_out(p, keys, cover, urban, means, i, scratch, out):
-            for k in range(N_EVENT_KINDS):
-                misfiled[k] += out[k]
-        # Every sighting is searched, whoever it is then filed under.
-        for row in range(p.offline_kinds.shape[0]):
-            k = p.offline_kinds[row]
-            searches[cell, row] += filed_right(p, keys, cover, urban, means, k, i) + out[k]
-
-
-@numba.njit(cache=True, parallel=True)
-def _search_pass(p, people, b, sc, s, r, behaviour_keys, keys, cover, t, chunks, searches, misfiled):
-    """Per thread: sightings of offline acts per search cell, and misfiled events per kind."""
-    for c in numba.prange(chunks.shape[0] - 1):
-        thread = numba.get_thread_id()
-        _search_chunk(p, people, b, sc, s, r, behaviour_keys, keys, cover, t, chunks[c], chunks[c + 1],
-                      searches[thread], misfiled[thread], np.empty(N_EVENT_KINDS), np.empty(N_EVENT_KINDS),
-                      np.zeros(N_EVENT_KINDS, np.int64))
+@numba.njit(cache=True, nogil=True, _nrt=False)  # no reference counting: see kernels/person_pass.py
+def _search_share(p, people, b, sc, s, r, behaviour_keys, keys, cover, t, chunks, first, stride, searches, misfiled,
+                  means, scratch, out):
+    """Sightings of offline acts per search cell, and misfiled events per kind, over chunks first,
+    first + stride, ..."""
+    for c in range(first, chunks.shape[0] - 1, stride):
+        for i in range(chunks[c], chunks[c + 1]):
+            behaviour.expected(p, people, b, sc, s, r.perceived_risk, behaviour_keys, i, t, means)
+            urban = people.urban[i]
+            cell = people.region[i] * 2 + urban
+            out[:] = 0
+            if misfiled_out(p, keys, cover, urban, means, i, scratch, out):
+                for k in range(N_EVENT_KINDS):
+                    misfiled[k] += out[k]
+            # Every sighting is searched, whoever it is then filed under.
+            for row in range(p.offline_kinds.shape[0]):
+                k = p.offline_kinds[row]
+                searches[cell, row] += filed_right(p, keys, cover, urban, means, k, i) + out[k]
 
 
 def count(ctx: Context, state: State, t: int, behaviour_keys: np.ndarray, keys: np.ndarray, cover: np.ndarray) -> None:
     """Draw this step's sightings per cell and misfiled events per kind into state.surveillance."""
-    threads = numba.get_num_threads()
-    searches = np.zeros((threads, ctx.n_cells, len(OFFLINE_KINDS)), np.int64)
-    misfiled = np.zeros((threads, N_EVENT_KINDS), np.int64)
-    _search_pass(ctx.params, ctx.people, state.behaviour, state.scoring, state.sanctions, state.responses,
-                 behaviour_keys, keys, cover, t, ctx.chunks, searches, misfiled)
+    count = threads()
+    searches = np.zeros((count, ctx.n_cells, len(OFFLINE_KINDS)), np.int64)
+    misfiled = np.zeros((count, N_EVENT_KINDS), np.int64)
+
+    def share(k, stride):
+        _search_share(ctx.params, ctx.people, state.behaviour, state.scoring, state.sanctions, state.responses,
+                      behaviour_keys, keys, cover, t, ctx.chunks, k, stride, searches[k], misfiled[k],
+                      np.empty(N_EVENT_KINDS), np.empty(N_EVENT_KINDS), np.zeros(N_EVENT_KINDS, np.int64))
+
+    in_threads(share, count)
     state.surveillance.searches[:] = searches.sum(axis=0)
     state.surveillance.misfiled[:] = misfiled.sum(axis=0)
 

@@ -1,0 +1,46 @@
+"""The step's passes on several threads: one call of a nogil Numba kernel per thread.
+
+Use `in_threads` to run a pass whose kernel takes (first, stride) and walks the chunks first,
+first + stride, ... of Context.chunks. Each share runs on its own Python thread (the caller runs
+the first), and Numba releases the GIL inside the kernel, so the shares run at once.
+
+Why not Numba's prange: a prange kernel is compiled twice over (the kernel, then a parallel
+wrapper that LLVM optimises again with the whole kernel inlined), which was about 35 of the 80
+seconds of a first run's compilation; and Numba's default threading layer aborts the process when
+two threads enter prange kernels at once. Plain nogil kernels are reentrant, and a share writes only
+its own per-thread sums, so results do not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def threads() -> int:
+    """Threads a pass uses: Numba's setting for the calling thread (numba.set_num_threads)."""
+    return numba.get_num_threads()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max(numba.config.NUMBA_NUM_THREADS - 1, 1), thread_name_prefix="trustsim")
+        return _pool
+
+
+def in_threads(share: Callable[[int, int], None], count: int) -> None:
+    """Run share(k, count) for k = 0..count-1 at once, the caller taking k = 0; wait for all."""
+    futures = [_executor().submit(share, k, count) for k in range(1, count)]
+    try:
+        share(0, count)
+    finally:
+        for future in futures:
+            future.result()
