@@ -13,7 +13,7 @@ each byte per person is 1.4 GB, so eight float32 columns held as uint16 save 22 
   absolute error under 1.6e-5 near 1, in the activists' tail. Only dissent below 6e-11 reads 0.
 - Income (yuan/year, lognormal): a log code, value = exp(INCOME_LOG_MIN + code / 1024), so the
   relative error is at most 0.05% everywhere from 3e-10 to 2e18 yuan/year; an income outside
-  that span (over 10 standard deviations from the default median even at the largest allowed
+  that span (about 10 standard deviations from the default median even at the largest allowed
   income_sigma, 3) is stored at its end.
 """
 
@@ -53,7 +53,8 @@ def dissent_value(code):
 
 def income_code(y):
     """Code of an income (yuan/year): its log in steps of 1/1024 from INCOME_LOG_MIN, clipped."""
-    return np.uint16(np.minimum(np.maximum((np.log(np.float64(y)) - INCOME_LOG_MIN) / INCOME_LOG_STEP + 0.5, 0.0), _MAX))
+    steps = (np.log(np.float64(y)) - INCOME_LOG_MIN) / INCOME_LOG_STEP
+    return np.uint16(np.minimum(np.maximum(steps + 0.5, 0.0), _MAX))
 
 
 def income_value(code):
