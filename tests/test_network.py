@@ -114,7 +114,7 @@ def test_friends_homophily(society):
     assert abs(np.mean(p["urban"][a] == p["urban"][b]) - s.same_urban) < 0.03
     assert np.corrcoef(p["age"][a].astype(float), p["age"][b].astype(float))[0, 1] > 0.2
     floor = society.scenario.population.traits.activist_floor
-    activist = p["dissent"] >= floor
+    activist = society.value("dissent") >= floor
     # an activist's friends are activists far more often than the population share
     assert activist[b][activist[a]].mean() > 10 * activist.mean()
 
@@ -124,7 +124,7 @@ def test_homophily_strength_matters():
     a, b = friend_pairs(weak)
     age = weak.people["age"].astype(float)
     assert abs(np.corrcoef(age[a], age[b])[0, 1]) < 0.1
-    activist = weak.people["dissent"] >= weak.scenario.population.traits.activist_floor
+    activist = weak.value("dissent") >= weak.scenario.population.traits.activist_floor
     assert activist[b][activist[a]].mean() < 3 * activist.mean()
 
 

@@ -13,9 +13,9 @@ N = 1_000_000
 SEED = 1
 PEOPLE_DTYPES = {
     "age": np.uint8, "female": np.uint8, "region": np.uint8, "urban": np.uint8, "occupation": np.uint8,
-    "minority": np.uint8, "household": np.int32, "firm": np.int32, "income": np.float32,
-    "reliability": np.float32, "law_abidance": np.float32, "dissent": np.float32,
-    "online_activity": np.float32, "gaming": np.float32, "drinking": np.float32, "sociability": np.float32,
+    "minority": np.uint8, "household": np.int32, "firm": np.int32, "income": np.uint16,
+    "reliability": np.uint16, "law_abidance": np.uint16, "dissent": np.uint16,
+    "online_activity": np.uint16, "gaming": np.uint16, "drinking": np.uint16, "sociability": np.uint16,
 }
 TRAITS = ("reliability", "law_abidance", "dissent", "online_activity", "gaming", "drinking", "sociability")
 
@@ -99,14 +99,14 @@ def test_occupations_match_shares_and_are_coherent(society):
 
 def test_income_median_and_urban_ratio(society):
     p, pop = society.people, society.scenario.population
-    income = p["income"]
+    income = society.value("income")
     assert abs(np.median(income) / pop.income_median - 1) < 0.03
     ratio = np.median(income[p["urban"] == 1]) / np.median(income[p["urban"] == 0])
     assert abs(ratio / pop.urban_income_ratio - 1) < 0.05
 
 
 def test_traits_in_range_with_their_means(society):
-    p, tr = society.people, society.scenario.population.traits
+    p, tr = {name: society.value(name) for name in ("income", *TRAITS)}, society.scenario.population.traits
     for name in TRAITS:
         assert p[name].min() >= 0 and p[name].max() <= 1, name
     assert abs(p["online_activity"].mean() - tr.online_activity_mean) < 0.01
@@ -118,7 +118,7 @@ def test_traits_in_range_with_their_means(society):
 
 
 def test_dissent_has_a_pareto_activist_tail(society):
-    d, tr = society.people["dissent"], society.scenario.population.traits
+    d, tr = society.value("dissent"), society.scenario.population.traits
     activist = d >= tr.activist_floor
     assert abs(activist.mean() - tr.activist_share) < 0.002
     assert np.median(d) < 0.1

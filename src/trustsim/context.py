@@ -36,7 +36,10 @@ ON_NO_LIST, ON_COURT_LIST, ON_BLACKLIST = 0, 1, 2
 
 
 class People(NamedTuple):
-    """The society's per-person arrays the passes read, and each person's dissent decile."""
+    """The society's per-person arrays the passes read, and each person's dissent decile.
+
+    income and the seven traits are uint16 codes: the passes read them through the ``*_value_jit``
+    functions of society/codes.py."""
 
     female: np.ndarray
     region: np.ndarray
@@ -192,6 +195,7 @@ class Context:
     def build(cls, scenario: Scenario, society: "Society", seed: int) -> "Context":
         people = society.people
         n = society.n
+        # Codes rank as the dissent they stand for (the code is monotone in it).
         ranks = np.argsort(np.argsort(people["dissent"], kind="stable"), kind="stable")
         decile = ((ranks * N_DECILES) // max(n, 1)).astype(np.uint8)
         view = People(**{name: people[name] for name in People._fields if name != "decile"}, decile=decile)
@@ -287,8 +291,8 @@ def _params(scenario: Scenario, society: "Society") -> Params:
     multiplier = sur.face_recognition.group_multiplier
     false_match_weight = np.array([1.0, multiplier.female, multiplier.minority, multiplier.minority * multiplier.female])
 
-    law = people["law_abidance"].astype(np.float64)
-    rel = people["reliability"].astype(np.float64)
+    law = society.value("law_abidance")
+    rel = society.value("reliability")
     base = {
         "missed_payment": rates.missed_payment_rate,
         "loan_default": rates.loan_default_rate,
@@ -336,11 +340,11 @@ def _params(scenario: Scenario, society: "Society") -> Params:
         unreliability_norm=_normaliser(1 - rel),
         lawlessness_norm=_normaliser(1 - law),
         crime_norm=_normaliser((1 - law) ** 2),
-        online_norm=_normaliser(people["online_activity"]),
-        drinking_norm=_normaliser(people["drinking"]),
-        gaming_norm=_normaliser(people["gaming"]),
-        sociability_norm=_normaliser(people["sociability"]),
-        income_norm=_normaliser(people["income"]),
+        online_norm=_normaliser(society.value("online_activity")),
+        drinking_norm=_normaliser(society.value("drinking")),
+        gaming_norm=_normaliser(society.value("gaming")),
+        sociability_norm=_normaliser(society.value("sociability")),
+        income_norm=_normaliser(society.value("income")),
         shock_probability=min(rates.income_shock_rate * weeks, 1.0),
         shock_steps=to_steps(rates.income_shock_weeks, sc),
         shock_factor=rates.income_shock_factor,

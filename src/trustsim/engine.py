@@ -45,6 +45,7 @@ from .metrics import Recorder
 from .result import Result
 from .scenario.schema import Scenario
 from .society import Society, build_society
+from .society.codes import CODED
 from .society.memory import built_bytes, estimate_bytes as build_peak_bytes, expected_degrees
 from .stages import behaviour, responses, sanctions, scoring, surveillance
 from .state import BLACKLIST, COURT_LIST, LOW_FLAG, MEASURE, MEMBER_FLAG, State
@@ -217,8 +218,13 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings:
 
 def snapshot(ctx: Context, state: State) -> pd.DataFrame:
     """Person-level state at the end of a run: who they are and what the system did to them."""
-    people = ctx.society.people
-    frame = pd.DataFrame({name: values for name, values in people.items()})
+    society = ctx.society
+    people = society.people
+    # Income and the traits in natural units, as float32 (as precise as their 16-bit codes).
+    frame = pd.DataFrame({
+        name: values if name not in CODED else society.value(name).astype(np.float32)
+        for name, values in people.items()
+    })
     frame["score"] = state.scoring.score
     frame["individual_score"] = ctx.to_score(state.scoring.raw)
     frame["member"] = state.scoring.member
@@ -226,10 +232,10 @@ def snapshot(ctx: Context, state: State) -> pd.DataFrame:
     frame["perceived_risk"] = state.responses.perceived_risk
     frame["committed"] = responses.committed(ctx)
     frame["punished_contacts"] = punished_contacts(ctx, state)
-    frame["expressed_dissent"] = people["dissent"] * (1.0 - ctx.params.chilling_strength * state.responses.perceived_risk)
+    frame["expressed_dissent"] = frame["dissent"] * (1.0 - ctx.params.chilling_strength * state.responses.perceived_risk)
     for measure, i in MEASURE.items():
         frame[f"cause.{measure}"] = state.sanctions.cause[i]
-    frame["region"] = np.asarray(ctx.society.region_names, dtype=object)[people["region"]]
+    frame["region"] = np.asarray(society.region_names, dtype=object)[people["region"]]
     return frame
 
 

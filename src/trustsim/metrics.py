@@ -101,7 +101,7 @@ class Recorder:
         self.population = self.membership.T @ np.bincount(cell, minlength=self.n_cells)
         self.minority_population = self.minority_membership.T @ np.bincount(cell, minlength=self.n_cells)
         self.majority_population = self.majority_membership.T @ np.bincount(cell, minlength=self.n_cells)
-        latent = np.rint(people["dissent"].astype(np.float64) * DISSENT_SCALE)
+        latent = np.rint(soc.value("dissent") * DISSENT_SCALE)
         self.latent_dissent = self.membership.T @ np.bincount(cell, weights=latent, minlength=self.n_cells)
         degree = np.bincount(cell, weights=soc.network.degree(), minlength=self.n_cells)
         self.degree_at_start = self.top_dissent_membership.T @ degree

@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import rng
 from .scenario.schema import EVENT_KINDS, MEASURES, OCCUPATIONS, REWARDS
+from .society.codes import dissent_value
 from .society.network import LAYERS
 from .state import (
     APPEAL_GRANTED as GRANTED_OUTCOME, APPEAL_REFUSED as REFUSED_OUTCOME, BLACKLIST, CAUSES, COURT_LIST, MEASURE,
@@ -202,7 +203,7 @@ class Tracer:
         self._last = self._view(state)
         slots = np.arange(self.people.size)
         self._pending = [(slots, np.full(slots.size, LATENT), np.full(slots.size, NO_CAUSE),
-                          ctx.people.dissent[self.people].astype(np.float64))]
+                          dissent_value(ctx.people.dissent[self.people]))]
 
     def _view(self, state: State) -> dict[str, np.ndarray]:
         """What the state shows of the traced people now (indexing by person copies it)."""
@@ -247,7 +248,7 @@ class Tracer:
             parts.append(_rows(slots, (has == 0) & (had == 1), LOST + r, NO_CAUSE, 1.0))
         parts.append(_rows(slots, now["member"] & ~last["member"], JOINED, NO_CAUSE, 1.0))
         risk = state.responses.perceived_risk[self.people].astype(np.float64)
-        expressed = ctx.people.dissent[self.people] * (1.0 - ctx.params.chilling_strength * risk)
+        expressed = dissent_value(ctx.people.dissent[self.people]) * (1.0 - ctx.params.chilling_strength * risk)
         parts.append((slots, np.full(slots.size, EXPRESSED), np.full(slots.size, NO_CAUSE), expressed))
         self._last = now
         slot, code, why, value = (np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(4))

@@ -11,6 +11,7 @@ peak.
 from __future__ import annotations
 
 from trustsim.scenario.schema import Scenario
+from trustsim.society.codes import income_code
 from trustsim.society.csr import assemble
 from trustsim.society.family import kin_ties
 from trustsim.society.firms import build_workplaces
@@ -29,6 +30,8 @@ def build_society(scenario: Scenario, seed: int = 0) -> Society:
     layout = build_layout(pop, seed)
     people, income_model = draw_people(pop, layout, seed)
     people.update(draw_traits(pop.traits, people["income"], income_model, seed))
+    # Reliability leans on income as drawn; only then is income stored as its 16-bit code.
+    people["income"] = income_code(people["income"])
     people.update(region=layout.region, urban=layout.urban, household=layout.household)
     firms, people["firm"], places = build_workplaces(pop.firms, net.work, layout, people["occupation"], seed)
 

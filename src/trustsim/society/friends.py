@@ -28,6 +28,7 @@ import numpy as np
 from trustsim import rng
 from trustsim.society import kernels as sk
 from trustsim.scenario.schema import Network, Traits
+from trustsim.society.codes import dissent_value
 from trustsim.society.csr import offsets_from_counts, symmetric_rows
 from trustsim.society.layout import Layout
 from trustsim.society.traits import SOCIABILITY_STREAM
@@ -56,7 +57,9 @@ def _keep_other(share: float) -> float:
 
 
 def friend_ties(network: Network, traits: Traits, layout: Layout, age: np.ndarray, dissent: np.ndarray, seed: int):
-    """First-round friends as symmetric CSR rows, and the triadic-closure ties as (src, dst)."""
+    """First-round friends as symmetric CSR rows, and the triadic-closure ties as (src, dst).
+
+    dissent holds the people's dissent codes (society/codes.py)."""
     fr = network.friends
     n = layout.n
     cum = np.empty(n + 1, dtype=np.float64)
@@ -66,7 +69,7 @@ def friend_ties(network: Network, traits: Traits, layout: Layout, age: np.ndarra
     block_cum = np.zeros((2, len(layout.region_names) + 1))
     for x in (0, 1):
         np.cumsum(cum[layout.block_hi[:, x]] - cum[layout.block_lo[:, x]], out=block_cum[x, 1:])
-    pool = np.flatnonzero(dissent >= traits.activist_floor).astype(np.int32)
+    pool = np.flatnonzero(dissent_value(dissent) >= traits.activist_floor).astype(np.int32)
     pool_lo = np.searchsorted(pool, layout.region_lo)
     pool_hi = np.searchsorted(pool, layout.region_hi)
     p_local = min(fr.local_share, fr.same_region, fr.same_urban)

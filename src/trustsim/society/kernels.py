@@ -19,6 +19,7 @@ import numpy as np
 from numba import prange
 
 from trustsim.rng import mix64_jit, poisson_inverse, unit_jit
+from trustsim.society.codes import dissent_code_jit, dissent_value_jit, unit_code_jit
 
 _TWO_PI = 2.0 * math.pi
 _SQRT2 = math.sqrt(2.0)
@@ -195,7 +196,8 @@ def latent_traits(keys, income, log_mean, log_sd, rel_corr, law_loc, law_corr, a
                   activist_floor, tail_index, baseline_scale, online_loc, gamer_loc, drinker_loc,
                   sociability_loc, reliability, law_abidance, dissent, online, gaming, drinking,
                   sociability):
-    """Latent traits in [0, 1], each the normal CDF of a latent normal unless stated.
+    """Latent traits in [0, 1], each the normal CDF of a latent normal unless stated, stored as
+    16-bit codes (society/codes.py).
 
     sociability's latent normal is keys[7]'s draw, reused by friend_weights.
     """
@@ -206,19 +208,20 @@ def latent_traits(keys, income, log_mean, log_sd, rel_corr, law_loc, law_corr, a
         idx = np.uint64(i)
         z_inc = (math.log(income[i]) - log_mean) / log_sd
         z_rel = rel_corr * z_inc + rel_rest * normal_jit(keys[0], idx)
-        reliability[i] = norm_cdf(z_rel)
-        law_abidance[i] = norm_cdf(law_loc + law_corr * z_rel + law_rest * normal_jit(keys[1], idx))
+        reliability[i] = unit_code_jit(norm_cdf(z_rel))
+        law_abidance[i] = unit_code_jit(norm_cdf(law_loc + law_corr * z_rel + law_rest * normal_jit(keys[1], idx)))
         u = unit_jit(keys[3], idx)
         if unit_jit(keys[2], idx) < activist_share:
             # Pareto tail X = u**(-1/alpha) >= 1 mapped onto [floor, 1): 1 - d = (1 - floor) / X.
-            dissent[i] = 1.0 - (1.0 - activist_floor) * (1.0 - u) ** (1.0 / tail_index)
+            d = 1.0 - (1.0 - activist_floor) * (1.0 - u) ** (1.0 / tail_index)
         else:
             # Exponential of scale baseline_scale, squeezed under the floor.
-            dissent[i] = activist_floor * (1.0 - (1.0 - u) ** floor_ratio)
-        online[i] = norm_cdf(online_loc + normal_jit(keys[4], idx))
-        gaming[i] = norm_cdf(gamer_loc + normal_jit(keys[5], idx))
-        drinking[i] = norm_cdf(drinker_loc + normal_jit(keys[6], idx))
-        sociability[i] = norm_cdf(sociability_loc + normal_jit(keys[7], idx))
+            d = activist_floor * (1.0 - (1.0 - u) ** floor_ratio)
+        dissent[i] = dissent_code_jit(d)
+        online[i] = unit_code_jit(norm_cdf(online_loc + normal_jit(keys[4], idx)))
+        gaming[i] = unit_code_jit(norm_cdf(gamer_loc + normal_jit(keys[5], idx)))
+        drinking[i] = unit_code_jit(norm_cdf(drinker_loc + normal_jit(keys[6], idx)))
+        sociability[i] = unit_code_jit(norm_cdf(sociability_loc + normal_jit(keys[7], idx)))
 
 
 # --- tie proposals ----------------------------------------------------------------------------
@@ -291,7 +294,8 @@ _DISSENT_MASK = np.uint32(2**_DISSENT_BITS - 1)
 @numba.njit(cache=True, parallel=True)
 def trait_keys(age, dissent, out):
     for i in prange(age.shape[0]):
-        out[i] = (np.uint32(age[i]) << np.uint32(_DISSENT_BITS)) | np.uint32(dissent[i] * _DISSENT_SCALE + 0.5)
+        d = dissent_value_jit(dissent[i])
+        out[i] = (np.uint32(age[i]) << np.uint32(_DISSENT_BITS)) | np.uint32(d * _DISSENT_SCALE + 0.5)
 
 
 @numba.njit(cache=True)
@@ -309,7 +313,7 @@ def friend_target(i, t, keys, cum, table, region, urban, trait_key, dissent, blk
     u_i = urban[i]
     ki = trait_key[i]
     idx0 = draw_index(i, t, 0)
-    if dissent[i] >= activist_floor and unit_jit(keys[0], idx0) < dissent_homophily:
+    if dissent_value_jit(dissent[i]) >= activist_floor and unit_jit(keys[0], idx0) < dissent_homophily:
         count = pool_hi[r] - pool_lo[r]
         if count > 1:
             j = pool[pool_lo[r] + int(unit_jit(keys[1], idx0) * count)]

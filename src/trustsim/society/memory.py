@@ -13,8 +13,8 @@ from __future__ import annotations
 from trustsim.scenario.schema import Network, Population
 
 # Bytes per person of the people's arrays: six uint8 (age, female, region, urban, occupation,
-# minority), household, firm (int32), income and seven traits (float32).
-PERSON_BYTES = 6 * 1 + 2 * 4 + 8 * 4
+# minority), household, firm (int32), income and seven traits (uint16 codes, society/codes.py).
+PERSON_BYTES = 6 * 1 + 2 * 4 + 8 * 2
 INDPTR_BYTES = 8
 ENTRY_BYTES = 4  # int32 neighbour
 LAYER_START_BYTES = 2  # uint8 family and family + work counts

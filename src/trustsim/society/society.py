@@ -1,9 +1,10 @@
 """A built society: its people, firms and network, and the checks of how it matches the scenario.
 
 Use the `Society` that build_society returns as the engine's read-only input: `people` holds one
-compact array per attribute (indexed by person, in memory order), `firms` one array per firm
-attribute, `network` the combined contact graph. `summary` compares each marginal with its
-scenario target; `to_networkx` gives a small sample for plotting and inspection.
+compact array per attribute (indexed by person, in memory order; income and the traits as 16-bit
+codes, which `value` reads in natural units), `firms` one array per firm attribute, `network` the
+combined contact graph. `summary` compares each marginal with its scenario target; `to_networkx`
+gives a small sample for plotting and inspection.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from trustsim import rng
 from trustsim.scenario.schema import OCCUPATIONS, Scenario
+from trustsim.society import codes
 from trustsim.society.firms import FARMER, STATE
 from trustsim.society.layout import URBAN
 from trustsim.society.memory import expected_degrees
@@ -42,6 +44,10 @@ class Society:
     def __post_init__(self) -> None:
         for array in (*self.people.values(), *self.firms.values()):
             array.flags.writeable = False
+
+    def value(self, name: str) -> np.ndarray:
+        """A people column in natural units: income and the traits decoded from their 16-bit codes."""
+        return codes.value(name, self.people[name])
 
     @property
     def nbytes(self) -> int:
@@ -74,7 +80,7 @@ class Society:
         occ_counts = np.bincount(p["occupation"], minlength=len(OCCUPATIONS))
         for o, name in enumerate(OCCUPATIONS):
             rows.append((f"occupation_share.{name}", pop.occupation_shares.get(name, 0.0) / occ_total, occ_counts[o] / n))
-        rows.append(("activist_share", pop.traits.activist_share, float(np.mean(p["dissent"] >= pop.traits.activist_floor))))
+        rows.append(("activist_share", pop.traits.activist_share, float(np.mean(self.value("dissent") >= pop.traits.activist_floor))))
         rows.append(("mean_firm_size", pop.firms.employees_mean, float(self.firms["size"].mean()) if self.firms["size"].size else np.nan))
 
         expected = expected_degrees(pop, net)
@@ -116,11 +122,11 @@ class Society:
         order = np.argsort(rng.uniform(seed, "society.networkx_order", 0, contacts.astype(np.uint64)), kind="stable")
         nodes = np.sort(np.concatenate([seeds, contacts[order[: max(0, sample - seeds.size)]]]))
         # Matrix data: layer code + 1, so slicing carries each tie's layer along.
-        codes = self.network.combined({name: code + 1.0 for code, name in enumerate(LAYERS)})
-        sub = codes[nodes][:, nodes].tocoo()
+        layer_codes = self.network.combined({name: code + 1.0 for code, name in enumerate(LAYERS)})
+        sub = layer_codes[nodes][:, nodes].tocoo()
         keep = sub.row < sub.col
         g = nx.Graph()
-        columns = {k: v[nodes].tolist() for k, v in self.people.items()}
+        columns = {k: codes.value(k, v[nodes]).tolist() for k, v in self.people.items()}
         g.add_nodes_from((int(i), {k: columns[k][pos] for k in PEOPLE_KEYS}) for pos, i in enumerate(nodes))
         g.add_edges_from(
             (int(nodes[a]), int(nodes[b]), {"layer": LAYERS[int(c) - 1]})

@@ -1,11 +1,12 @@
 """Latent traits: what people are, which the system never sees directly.
 
-Use `draw_traits` after `draw_people` (reliability leans on income). Every trait is a float32 in
-[0, 1]: the normal CDF of a latent normal whose location sets the mean (E[Phi(mu + Z)] =
+Use `draw_traits` after `draw_people` (reliability leans on income). Every trait is in [0, 1]:
+the normal CDF of a latent normal whose location sets the mean (E[Phi(mu + Z)] =
 Phi(mu / sqrt 2)) or the share above one half (gaming, drinking: P = Phi(mu)), except dissent,
 which is heavy-tailed: an activist share sits in a Pareto tail above activist_floor, everyone else
 in an exponential squeezed under it. Reliability correlates with standardised log income,
 law-abidance with reliability; sociability's latent normal also drives the number of friends.
+Each trait is stored as a uint16 code; read it with trustsim.society.codes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from scipy.special import ndtri
 
 from trustsim import rng
 from trustsim.society import kernels as sk
+from trustsim.society.codes import CODE_DTYPE
 from trustsim.scenario.schema import Traits
 from trustsim.society.people import IncomeModel
 
@@ -34,8 +36,9 @@ def _mean_loc(mean: float) -> float:
 
 
 def draw_traits(traits: Traits, income: np.ndarray, income_model: IncomeModel, seed: int) -> dict[str, np.ndarray]:
+    """Each trait's codes, given each person's income as drawn (float32 yuan/year)."""
     n = income.shape[0]
-    out = {name: np.empty(n, dtype=np.float32) for name in TRAITS}
+    out = {name: np.empty(n, dtype=CODE_DTYPE) for name in TRAITS}
     keys = np.array([rng.key(seed, s) for s in _STREAMS], dtype=np.uint64)
     sk.latent_traits(
         keys, income, income_model.log_mean, income_model.log_sd, traits.reliability_income_corr,

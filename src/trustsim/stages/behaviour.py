@@ -18,6 +18,7 @@ from __future__ import annotations
 import numba
 
 from ..rng import poisson_inverse, unit_jit
+from ..society.codes import dissent_value_jit, income_value_jit, unit_value_jit
 from ..state import BLACKLIST, EVENT, MEASURE, NOT_APPLIED
 
 STREAMS = ("behaviour.income_shock", "behaviour.flight_attempts", "behaviour.rail_attempts")
@@ -69,11 +70,11 @@ def event_means(p, people, s, i, member, risk, kept, means):
     risk and the income they keep."""
     stress = 1.0 / kept
     cause = s.cause
-    unreliability = (1.0 - people.reliability[i]) * p.unreliability_norm
-    lawlessness = 1.0 - people.law_abidance[i]
+    unreliability = (1.0 - unit_value_jit(people.reliability[i])) * p.unreliability_norm
+    lawlessness = 1.0 - unit_value_jit(people.law_abidance[i])
     deterrence = 1.0 - p.deterrence * p.offline_coverage[people.urban[i]]
     online = p.throttle_online_factor if (_under(cause, _THROTTLE, i) or _under(cause, _ID_BLOCK, i)) else 1.0
-    speech = expressed_dissent(p, people.dissent[i], risk)
+    speech = expressed_dissent(p, dissent_value_jit(people.dissent[i]), risk)
     rate = p.base_rate
     # Compliance moves only people who are scored: they have something at stake.
     means[_MISSED] = rate[_MISSED] * unreliability * stress
@@ -81,11 +82,11 @@ def event_means(p, people, s, i, member, risk, kept, means):
     means[_MINOR] = rate[_MINOR] * lawlessness * p.lawlessness_norm * deterrence
     means[_JUDGMENT] = rate[_JUDGMENT] * unreliability * lawlessness * p.lawlessness_norm * stress
     means[_CRIME] = rate[_CRIME] * lawlessness * lawlessness * p.crime_norm * deterrence
-    means[_POST] = rate[_POST] * people.online_activity[i] * p.online_norm * online * speech
-    means[_ALCOHOL] = rate[_ALCOHOL] * people.drinking[i] * p.drinking_norm * (1.0 - p.penalised_cut * member)
-    means[_GAMING] = rate[_GAMING] * people.gaming[i] * p.gaming_norm * (1.0 - p.gaming_cut * member)
+    means[_POST] = rate[_POST] * unit_value_jit(people.online_activity[i]) * p.online_norm * online * speech
+    means[_ALCOHOL] = rate[_ALCOHOL] * unit_value_jit(people.drinking[i]) * p.drinking_norm * (1.0 - p.penalised_cut * member)
+    means[_GAMING] = rate[_GAMING] * unit_value_jit(people.gaming[i]) * p.gaming_norm * (1.0 - p.gaming_cut * member)
     means[_APPROVED] = rate[_APPROVED] * (1.0 + p.approved_boost * member)
-    means[_VOLUNTEER] = rate[_VOLUNTEER] * people.sociability[i] * p.sociability_norm
+    means[_VOLUNTEER] = rate[_VOLUNTEER] * unit_value_jit(people.sociability[i]) * p.sociability_norm
     means[_BLOOD] = rate[_BLOOD]
 
 
@@ -102,7 +103,7 @@ def expected(p, people, b, sc, s, risk, keys, i, t, means):
 @numba.njit(cache=True, inline="always")
 def travel_means(p, people, s, i, kept):
     """Expected flight and rail ticket attempts this step; bans in force at its start deter them."""
-    travel = people.income[i] * p.income_norm * kept
+    travel = income_value_jit(people.income[i]) * p.income_norm * kept
     cause = s.cause
     flight = p.flight_rate * travel
     if _under(cause, _FLIGHT_BAN, i) or _under(cause, _ID_BLOCK, i):

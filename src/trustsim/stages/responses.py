@@ -41,6 +41,7 @@ from ..kernels.threads import in_threads
 from ..metrics import DISSENT_SCALE, NETWORK, STAKE_GROUPS, TIE_SCORE_SCALE
 from ..rng import unit_jit
 from ..scenario.schema import OCCUPATIONS
+from ..society.codes import dissent_value_jit
 from ..state import LOW_FLAG, MEMBER_FLAG, SANCTIONED_FLAG, State
 from .behaviour import expressed_dissent
 
@@ -209,7 +210,7 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
         if not respond:
             continue
         occupation = people.occupation[i]
-        dissent = people.dissent[i]
+        dissent = dissent_value_jit(people.dissent[i])
         gap = bar_gap(p, score[i]) if member_i else math.inf
         committed = is_committed(p, keys[COMMITTED], people.decile[i], i)
         target = target_risk(p, dissent, member_i, committed, flagged, stake(p, occupation, relatives, gap))
