@@ -39,7 +39,7 @@ def mix64(z):
     return z ^ (z >> _S31)
 
 
-mix64_jit = numba.njit(inline="always", cache=True)(mix64)
+mix64_jit = numba.njit(cache=True)(mix64)
 
 
 def stream_id(name: str) -> int:
@@ -79,13 +79,13 @@ def normal(seed: int, stream: str, step: int, n_or_index: int | np.ndarray) -> n
     return ndtri(np.maximum(u, _TO_UNIT))
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def unit_jit(k, i):
     """Uniform in [0, 1) for index i under key k, inside a Numba kernel."""
     return (mix64_jit(np.uint64(i) * _GOLDEN ^ k) >> _S11) * _TO_UNIT
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def poisson_inverse(u, lam):
     """Poisson draw from one uniform by inversion of the CDF (exact; fast for the small rates used)."""
     if u < 1.0 - lam:  # then u < exp(-lam) too: the usual zero, without an exp
