@@ -3,7 +3,7 @@
 Run `python benchmarks/bench_model.py` (sizes 1e5, 1e6, 1e7; `--quick` runs 1e4 in seconds as a
 smoke test and never writes). Each size runs in a fresh process, after a small warm-up run that
 loads the compiled kernels, so the figures are stepping alone and the peak resident memory is that
-run's. For each pass of the step (searches, people, network; see engine.py) and the metrics it
+run's. For each pass of the step (people, network; see engine.py) and the metrics it
 reports person-steps per second, i.e. people x steps / seconds spent in it; "all" is the step loop
 without the society's generation. Bytes per person are given twice: the arrays of the society and
 the state, and the peak resident memory (which adds the interpreter and libraries, about 0.4 GiB).
@@ -66,7 +66,7 @@ def section(rows: list[dict]) -> str:
         "",
         f"`python benchmarks/bench_model.py`, {datetime.date.today().isoformat()}; {machine()}; "
         f"{versions('numpy', 'numba', 'scipy', 'pandas')}. Person-steps/s per pass = people x steps / "
-        "seconds in that pass (searches: surveillance's draws that link people; people: behaviour, "
+        "seconds in that pass (people: behaviour, "
         "surveillance, scoring and sanctions household by household, with the metrics' sums; network: "
         "responses and the contacts' term of the score; metrics: turning the sums into metrics); all = "
         "the step loop without generating the society. B/person (arrays) counts the society's and the "

@@ -9,12 +9,12 @@ Stages, once per step (default one week), each writing only its own group of ``s
 5. responses     (stages/responses.py)     chilling and distancing
 6. metrics       (metrics.py)              the audit metrics, overall and per group
 
-They run as three passes over people, so that a step's events are never stored:
+They run as two passes over people, so that a step's events are never stored:
 
-- ``searches``: surveillance.count draws what links people across the population (sightings per
-  face-search cell, misfiled events per kind);
 - ``people``: kernels/person_pass.py runs stages 1-4 for each household and adds each person to
-  the metrics' cell sums;
+  the metrics' cell sums; it also counts what links people across the population (sightings per
+  face-search cell, misfiled events per kind), which the next step's false matches and misfiled
+  events received draw on (stages/surveillance.py);
 - ``network``: stages/responses.py walks the contact network once for chilling, distancing and
   the contacts' term of the next score.
 
@@ -58,7 +58,8 @@ if TYPE_CHECKING:
 # per-person context (dissent decile) and allocator slack, set from benchmarks/bench_model.py.
 TEMPORARY_BYTES_PER_PERSON = 8
 # Numba's default threading layer aborts the process when two threads enter a parallel kernel at
-# once, so the runs of one process (browser sessions, a threaded Dask worker) take turns here.
+# once (the society's build has such kernels), so the runs of one process (browser sessions, a
+# threaded Dask worker) take turns here.
 _ONE_RUN_AT_A_TIME = threading.Lock()
 
 
@@ -122,13 +123,12 @@ def step(ctx: Context, state: State, recorder: Recorder, t: int, call=_untimed, 
     surveillance_keys = rng.keys(seed, surveillance.STREAMS, t)
     cover = surveillance.coverage(ctx, t)
     recorder.clear()
-    call("searches", surveillance.count, ctx, state, t, behaviour_keys, surveillance_keys, cover)
     owners, owner_until = sanctions.list_firms(ctx, state, t, surveillance.firm_observations(ctx, t))
     call(
         "people", person_pass, ctx.params, ctx.rules, ctx.people, state.behaviour, state.scoring, state.sanctions,
         state.responses.perceived_risk, behaviour_keys, surveillance_keys,
         rng.keys(seed, scoring.STREAMS, t), rng.keys(seed, sanctions.STREAMS, t), cover,
-        surveillance.false_match_rate(ctx, state), state.surveillance.misfiled, owners, owner_until, t,
+        surveillance.false_match_rate(ctx, state), state.surveillance, owners, owner_until, t,
         ctx.chunks, ctx.max_household, recorder.group_offset, recorder.person_sums, recorder.histograms, trace,
     )
     call("network", responses.step, ctx, state, t, recorder.network_sums, trace)

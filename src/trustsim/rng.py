@@ -102,10 +102,10 @@ def poisson_inverse(u, lam):
     return k
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True)  # small arrays (firms): a parallel loop would cost more to compile than it saves
 def _poisson_many(k, index, lam):
     out = np.empty(index.shape[0], dtype=np.int32)
-    for j in numba.prange(index.shape[0]):
+    for j in range(index.shape[0]):
         out[j] = poisson_inverse(unit_jit(k, index[j]), lam[j])
     return out
 

@@ -13,10 +13,9 @@ def step_kernels_cached() -> bool:
     """True when every kernel of the step's passes has a compiled version in the cache."""
     from ..kernels.person_pass import _households
     from ..stages.responses import _network_share
-    from ..stages.surveillance import _search_share
 
     try:
-        kernels = (_households, _network_share, _search_share)
+        kernels = (_households, _network_share)
         return all(bool(kernel._cache._cache_file._load_index()) for kernel in kernels)
     except (AttributeError, OSError):
         return True

@@ -3,7 +3,8 @@
 Use it from engine.py only. For each household, in order:
 
 1. behaviour     income shocks, then each person's expected events and ticket attempts
-2. surveillance  their events seen and filed right, false matches and misfiled events received
+2. surveillance  their events seen and filed right, false matches and misfiled events received;
+                 sightings per search cell and misfiled events, counted for the next step
 3. scoring       the record, the individual and published scores, participation
 4. sanctions     court list, rules (relatives within the household), firms, lifting, appeals,
                  denied tickets, rewards; a granted appeal strikes the error points (scoring)
@@ -128,7 +129,7 @@ class Scratch(NamedTuple):
 @numba.njit(cache=True, nogil=True, _nrt=False)
 def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys,
                 sanctions_keys, cover, false_match_rate, misfiled, owners, owner_until, t, chunks, first, stride,
-                group_offset, sums, histograms, work, trace):
+                group_offset, sums, histograms, sightings, misfiled_next, work, trace):
     """Stages 1-5 for the households of chunks first, first + stride, ... of chunks."""
     means, scratch, right, false_match, linkage, out = (
         work.means, work.misfiled_kinds, work.right, work.false_match, work.linkage, work.out)
@@ -151,7 +152,9 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
                 # 2. surveillance
                 urban = people.urban[i]
                 out[:] = 0
-                surveillance.misfiled_out(p, surveillance_keys, cover, urban, means, i, scratch, out)
+                if surveillance.misfiled_out(p, surveillance_keys, cover, urban, means, i, scratch, out):
+                    for k in range(N_EVENT_KINDS):
+                        misfiled_next[k] += out[k]
                 false_match[:] = 0
                 for row in range(p.offline_kinds.shape[0]):
                     false_match[p.offline_kinds[row]] = surveillance.false_matches(
@@ -168,6 +171,10 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
                         event_cause[j, k] = _LINKAGE
                     else:
                         event_cause[j, k] = NOT_APPLIED
+                # Every sighting is searched, whoever it is then filed under.
+                cell = people.region[i] * 2 + urban
+                for row in range(p.offline_kinds.shape[0]):
+                    sightings[cell, row] += right[p.offline_kinds[row]] + out[p.offline_kinds[row]]
                 detected[j] = right[_CRIME]
                 crimes[j] = right[_CRIME] + out[_CRIME] + surveillance.unseen_crimes(
                     p, surveillance_keys, cover, urban, means, i)
@@ -196,13 +203,21 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
 
 
 def person_pass(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys, sanctions_keys,
-                cover, false_match_rate, misfiled, owners, owner_until, t, chunks, max_household, group_offset,
-                sums, histograms, trace):
+                cover, false_match_rate, surveillance_state, owners, owner_until, t, chunks, max_household,
+                group_offset, sums, histograms, trace):
     """Stages 1-5 for everyone, one share of the chunks per thread (kernels/threads.py), each adding
-    to its own row of sums and histograms."""
-    def share(k, count):
-        _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys,
-                    sanctions_keys, cover, false_match_rate, misfiled, owners, owner_until, t, chunks, k, count,
-                    group_offset, sums[k], histograms[k], Scratch.new(max_household), trace)
+    to its own row of sums and histograms. The step's sightings per search cell and misfiled events
+    replace surveillance_state's, for the next step's false matches and misfiled events received."""
+    count = sums.shape[0]
+    sightings = np.zeros((count,) + surveillance_state.searches.shape, np.int64)
+    misfiled_next = np.zeros((count,) + surveillance_state.misfiled.shape, np.int64)
 
-    in_threads(share, sums.shape[0])
+    def share(k, stride):
+        _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys,
+                    sanctions_keys, cover, false_match_rate, surveillance_state.misfiled, owners, owner_until, t,
+                    chunks, k, stride, group_offset, sums[k], histograms[k], sightings[k], misfiled_next[k],
+                    Scratch.new(max_household), trace)
+
+    in_threads(share, count)
+    surveillance_state.searches[:] = sightings.sum(axis=0)
+    surveillance_state.misfiled[:] = misfiled_next.sum(axis=0)

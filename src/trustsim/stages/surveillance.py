@@ -1,7 +1,7 @@
 """Stage 3, surveillance: what the system observes, and why.
 
-Writes only ``state.surveillance`` (this step's face searches per cell and misfiled events per
-kind). Every observed event carries its cause: true (the right person, for an act they did),
+Writes only ``state.surveillance`` (a step's face searches per cell and misfiled events per kind,
+for the next step). Every observed event carries its cause: true (the right person, for an act they did),
 false_match (a face search pinned someone else's act on them) or linkage_error (record linkage
 filed someone's observed event under them). Nothing here recognises a face or reads a text: each
 channel is a coverage probability and each error a rate, as in docs/model.md.
@@ -13,16 +13,19 @@ channel is a coverage probability and each error a rate, as in docs/model.md.
   of a kind split into independent Poisson counts: seen and filed right (mean x coverage x
   (1 - rate)), misfiled (mean x coverage x rate) and unseen. A misfiled event lands on a uniformly
   random person, so each person receives misfiled events of a kind as Poisson with mean (misfiled
-  events of the kind this step) / people.
+  events of the kind last step) / people.
 - Each sighting of an offline act is a one-to-many face search; each returns a false match with
   the false-positive identification rate, pinned on a person of the same region and urban/rural
   cell with probability proportional to their group multiplier: Poisson per person with mean
-  searches x rate x weight / (cell's total weight). The rate grows with the gallery searched (the
+  searches (last step's) x rate x weight / (cell's total weight). The rate grows with the gallery searched (the
   region's real population) as (gallery / reference)^exponent.
 
-A step needs two passes: ``count`` draws what links people (sightings per cell, misfiled events
-per kind) and the person pass (kernels/person_pass.py) draws the rest with the same counter-based
-streams, so both see the same events.
+Sightings and misfiled events link people across the population, so they are counted in one
+step and drawn on in the next: the person pass (kernels/person_pass.py) counts each step's
+sightings per search cell and misfiled events per kind, and the following step's false matches
+and misfiled events received are drawn from those totals (face searches and record linkage run
+in batches after the events, so what they pin on someone lands a step later; the run's first
+step has none yet).
 """
 
 from __future__ import annotations
@@ -32,11 +35,9 @@ import numpy as np
 
 from .. import rng
 from ..context import CHANNEL, Context
-from ..kernels.threads import in_threads, threads
 from ..rng import poisson_inverse, unit_jit
 from ..scenario.schema import EVENT_KINDS, Scenario
 from ..state import EVENT, N_EVENT_KINDS, OFFLINE_KINDS, State
-from . import behaviour
 
 STREAMS = tuple(f"surveillance.observed.{kind}" for kind in EVENT_KINDS) + (
     "surveillance.misfiled",
@@ -139,42 +140,6 @@ def misfiled_in(p, keys, misfiled, i, counts):
     received = poisson_inverse(unit_jit(keys[LINKAGE_IN], i), total / p.n)
     for j in range(min(received, _MAX_SPLIT)):
         counts[_pick(unit_jit(keys[LINKAGE_IN_KIND], i * _MAX_SPLIT + j), misfiled)] += 1
-
-
-@numba.njit(cache=True, nogil=True, _nrt=False)  # no reference counting: see kernels/person_pass.py
-def _search_share(p, people, b, sc, s, r, behaviour_keys, keys, cover, t, chunks, first, stride, searches, misfiled,
-                  means, scratch, out):
-    """Sightings of offline acts per search cell, and misfiled events per kind, over chunks first,
-    first + stride, ..."""
-    for c in range(first, chunks.shape[0] - 1, stride):
-        for i in range(chunks[c], chunks[c + 1]):
-            behaviour.expected(p, people, b, sc, s, r.perceived_risk, behaviour_keys, i, t, means)
-            urban = people.urban[i]
-            cell = people.region[i] * 2 + urban
-            out[:] = 0
-            if misfiled_out(p, keys, cover, urban, means, i, scratch, out):
-                for k in range(N_EVENT_KINDS):
-                    misfiled[k] += out[k]
-            # Every sighting is searched, whoever it is then filed under.
-            for row in range(p.offline_kinds.shape[0]):
-                k = p.offline_kinds[row]
-                searches[cell, row] += filed_right(p, keys, cover, urban, means, k, i) + out[k]
-
-
-def count(ctx: Context, state: State, t: int, behaviour_keys: np.ndarray, keys: np.ndarray, cover: np.ndarray) -> None:
-    """Draw this step's sightings per cell and misfiled events per kind into state.surveillance."""
-    count = threads()
-    searches = np.zeros((count, ctx.n_cells, len(OFFLINE_KINDS)), np.int64)
-    misfiled = np.zeros((count, N_EVENT_KINDS), np.int64)
-
-    def share(k, stride):
-        _search_share(ctx.params, ctx.people, state.behaviour, state.scoring, state.sanctions, state.responses,
-                      behaviour_keys, keys, cover, t, ctx.chunks, k, stride, searches[k], misfiled[k],
-                      np.empty(N_EVENT_KINDS), np.empty(N_EVENT_KINDS), np.zeros(N_EVENT_KINDS, np.int64))
-
-    in_threads(share, count)
-    state.surveillance.searches[:] = searches.sum(axis=0)
-    state.surveillance.misfiled[:] = misfiled.sum(axis=0)
 
 
 def false_match_rate(ctx: Context, state: State) -> np.ndarray:
