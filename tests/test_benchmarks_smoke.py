@@ -15,7 +15,13 @@ def run(*args):
 
 
 def test_full_model_benchmark_runs():
-    assert "| people | steps | searches | people | network | metrics |" in run(BENCH / "bench_model.py", "--quick")
+    out = run(BENCH / "bench_model.py", "--quick")
+    assert "| people | steps | people pass | network pass | metrics | all | reference | ratio |" in out
+
+
+def test_profile_runs_or_says_why_not():
+    out = run(BENCH / "profile_passes.py", "--quick")
+    assert "By function:" in out or "skipped" in out
 
 
 def test_reference_workload_benchmark_runs():

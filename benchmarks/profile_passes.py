@@ -1,0 +1,266 @@
+"""Where the step's time goes, line by line: a sampling profile of the compiled passes.
+
+Run `python benchmarks/profile_passes.py` (Linux with `perf` and binutils; about three minutes,
+most of it compiling the kernels once, with line tables, in a private cache). It runs national_2020
+at 1e6 people on one thread, samples the process with `perf record -e cpu-clock` while it steps,
+and attributes each sample to the function and source line of trustsim's compiled code it fell in
+(through the chain of inlined calls: also to the line of a pass's own body it was spent under), or
+names the library symbol outside it (libm's exp, the interpreter). To name every helper, the
+profiled build compiles each as a function of its own (a normal build has Numba paste them into
+the pass), so the small helpers that take the scenario's constants cost a call a normal build does
+not pay: use the shares to find what to speed up, and bench_model.py to measure whether it did.
+
+It prints the breakdown and rewrites the profile section of RESULTS.md (`--no-write`: print only).
+Without perf, it says so and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gc
+import datetime
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import machine, use_source_tree, versions, write_section
+
+use_source_tree()
+
+PEOPLE = 1_000_000
+STEPS = 8
+SOURCE = Path(__file__).resolve().parents[1] / "src"
+
+
+def _separate_helpers() -> None:
+    """Compile the stages' helpers as functions of their own instead of having Numba paste their
+    code into the pass: the line tables then name each helper's own file and line, where Numba's
+    pasting keeps the line number but names the pass's file."""
+    import numba
+
+    plain = numba.njit
+
+    def njit(*args, **options):
+        options.pop("inline", None)
+        return plain(*args, **options)
+
+    numba.njit = njit
+
+
+def _dispatchers() -> list:
+    """Every compiled Numba function of trustsim in this process."""
+    from numba.core.registry import CPUDispatcher
+
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if name.startswith("trustsim"):
+            for value in vars(module).values():
+                if isinstance(value, CPUDispatcher) and value.overloads:
+                    found[id(value)] = value
+    return list(found.values())
+
+
+def _child(people: int, steps: int, out: Path) -> None:
+    """Inside the profiled process: compile, write each kernel's object code and address, signal
+    ready, wait for perf to attach, then step."""
+    _separate_helpers()
+    import trustsim
+    from trustsim import engine
+    from trustsim.kernels import person_pass
+    from trustsim.stages import responses
+
+    scenario = trustsim.load_scenario("national_2020", {"population.people": people, "run.years": (steps + 1) * 7 / 365.25})
+    run = engine._run(scenario, 0, None)
+    next(run)  # compiles and runs the first step
+    kernels = {person_pass._households, responses._network_share}
+    with open(out / "kernels.txt", "w") as listing:
+        for dispatcher in _dispatchers():
+            for number, cres in enumerate(dispatcher.overloads.values()):
+                library = cres.library
+                name = cres.fndesc.llvm_func_name
+                obj = out / f"{dispatcher.__module__}.{dispatcher.__name__}.{number}.o"
+                obj.write_bytes(library._get_compiled_object())
+                address = library.get_pointer_to_function(name)
+                listing.write(f"{dispatcher.__name__} {int(dispatcher in kernels)} {address:x} {name} {obj}\n")
+    # The compiler leaves millions of objects behind; a run with compiled kernels in its cache
+    # starts without them (and collects nothing while stepping), so keep them out of the collector.
+    gc.collect()
+    gc.freeze()
+    (out / "ready").write_text("1")
+    while not (out / "go").exists():
+        pass
+    for _ in run:
+        pass
+    (out / "done").write_text("1")
+
+
+def _symbol_offsets(obj: Path) -> dict[str, int]:
+    text = subprocess.run(["nm", "--defined-only", str(obj)], capture_output=True, text=True, check=True).stdout
+    return {parts[2]: int(parts[0], 16) for parts in (line.split() for line in text.splitlines()) if len(parts) == 3}
+
+
+def _code_section(obj: Path) -> tuple[str, int]:
+    """Name and size of the object's code section (Numba's large code model uses .ltext)."""
+    for line in subprocess.run(["objdump", "-h", str(obj)], capture_output=True, text=True, check=True).stdout.splitlines():
+        parts = line.split()
+        if len(parts) > 2 and parts[1] in (".ltext", ".text") and int(parts[2], 16) > 0:
+            return parts[1], int(parts[2], 16)
+    return ".text", 0
+
+
+def _function(mangled: str) -> str:
+    """'trustsim.stages.behaviour.event_means' from Numba's mangled _ZN8trustsim6stages9behaviour11event_meansB..."""
+    if not mangled.startswith("_ZN"):
+        return mangled
+    parts, k = [], 3
+    while k < len(mangled) and mangled[k].isdigit():
+        digits = k
+        while mangled[k].isdigit():
+            k += 1
+        size = int(mangled[digits:k])
+        parts.append(mangled[k:k + size])
+        k += size
+    return ".".join(parts) or mangled
+
+
+def _frames(obj: Path, section: str, offsets: list[int]) -> dict[int, list[tuple[str, str, int]]]:
+    """offset -> inline chain [(function, file, line)], innermost first."""
+    chains: dict[int, list[tuple[str, str, int]]] = {}
+    for first in range(0, len(offsets), 2000):
+        args = ["addr2line", "-e", str(obj), "-j", section, "-a", "-i", "-f"]
+        out = subprocess.run(args + [f"{o:x}" for o in offsets[first:first + 2000]],
+                             capture_output=True, text=True, check=True).stdout.splitlines()
+        chain: list[tuple[str, str, int]] = []
+        k = 0
+        while k < len(out):
+            if out[k].startswith("0x"):  # -a: each address's frames follow a line of its own
+                chain = chains.setdefault(int(out[k], 16), [])
+                k += 1
+                continue
+            path, _, line = out[k + 1].rpartition(":")
+            number = line.split()[0]
+            chain.append((_function(out[k]), path, int(number) if number.isdigit() else 0))
+            k += 2
+    return chains
+
+
+def _label(path: str, line: int) -> str:
+    """'stage.py:line  source text', shortened."""
+    try:
+        text = Path(path).read_text().splitlines()[line - 1].strip()
+    except (OSError, IndexError):
+        text = ""
+    return f"{Path(path).name}:{line} {text[:60]}".rstrip()
+
+
+def profile(people: int, steps: int) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="trustsim-profile-"))
+    env = dict(os.environ, NUMBA_DEBUGINFO="1", NUMBA_CACHE_DIR=str(work / "cache"), NUMBA_NUM_THREADS="1")
+    child = subprocess.Popen([sys.executable, __file__, "--child", str(work), "--people", str(people),
+                              "--steps", str(steps)], env=env)
+    try:
+        while not (work / "ready").exists():
+            if child.poll() is not None:
+                raise SystemExit("profiled run failed")
+        perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-p", str(child.pid),
+                                 "-o", str(work / "perf.data")], stderr=subprocess.DEVNULL)
+        (work / "go").write_text("1")
+        child.wait()
+        perf.wait()
+        script = subprocess.run(["perf", "script", "-i", str(work / "perf.data"), "-F", "ip,sym,dso"],
+                                capture_output=True, text=True).stdout
+    finally:
+        if child.poll() is None:
+            child.kill()
+    objects = []  # (function, is a pass's kernel, load address of its code, section, size, object file)
+    for line in (work / "kernels.txt").read_text().splitlines():
+        name, kernel, address, symbol, obj = line.split()
+        section, size = _code_section(Path(obj))
+        base = int(address, 16) - _symbol_offsets(Path(obj)).get(symbol, 0)
+        objects.append((name, kernel == "1", base, section, size, Path(obj)))
+    samples = {o[5]: collections.Counter() for o in objects}
+    outside = collections.Counter()
+    total = 0
+    for row in script.splitlines():
+        parts = row.split(None, 1)
+        if not parts:
+            continue
+        total += 1
+        ip = int(parts[0], 16)
+        home = next((o for o in objects if o[2] <= ip < o[2] + o[4]), None)
+        if home:
+            samples[home[5]][ip - home[2]] += 1
+        else:
+            outside[parts[1].split("(")[0].strip() if len(parts) > 1 else "?"] += 1
+    by_pass = collections.Counter()  # a pass's own code, by the line of its body it was spent under
+    by_function = collections.Counter()
+    by_line = collections.Counter()
+    for name, kernel, _, section, _, obj in objects:
+        counts = samples[obj]
+        chains = _frames(obj, section, sorted(counts))
+        for offset, n in counts.items():
+            chain = [f for f in chains.get(offset, []) if f[2]] or [(name, "?", 0)]
+            function, path, line = chain[0]
+            by_function[f"{function.split('.')[-1]} ({Path(path).name})"] += n
+            by_line[_label(path, line)] += n
+            if kernel:
+                by_pass[(name, _label(chain[-1][1], chain[-1][2]))] += n
+    result = {"total": total, "outside": outside.most_common(8), "functions": by_function.most_common(25),
+              "lines": by_line.most_common(25), "passes": by_pass.most_common(25)}
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def section(result: dict, people: int, steps: int) -> str:
+    total = result["total"]
+    lines = [
+        "## Where the step's time goes (profile_passes.py)",
+        "",
+        f"`python benchmarks/profile_passes.py`, {datetime.date.today().isoformat()}; {machine()}; "
+        f"{versions('numpy', 'numba')}. national_2020, {people:,} people, {steps} steps on one thread, "
+        f"{total:,} samples of `perf record -e cpu-clock` (2 kHz). The profiled build compiles each "
+        "helper as a function of its own (a normal build has Numba paste them into the pass), so that "
+        "every sample falls in a named function and line; the small helpers that take the scenario's "
+        "constants then cost a call that a normal build does not pay, so their shares run high. A load "
+        "that misses the cache often shows on the next instruction, the line that uses the value.",
+        "",
+    ]
+    inside = sum(n for _, n in result["functions"])
+    lines += [f"trustsim's compiled code: {inside / total:.1%} of the samples; outside it: "
+              + "; ".join(f"`{s}` {n / total:.1%}" for s, n in result["outside"]) + "."]
+    for key, title in (("functions", "function"), ("lines", "source line"),
+                       ("passes", "line of a pass's own body (code inlined into it)")):
+        lines += ["", f"By {title}:", "", "| where | share of all samples |", "| --- | --- |"]
+        for where, n in result[key]:
+            label = f"{where[0]}: {where[1]}" if isinstance(where, tuple) else where
+            lines.append(f"| `{label}` | {n / total:.1%} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=float, default=PEOPLE)
+    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--quick", action="store_true", help="20,000 people, 3 steps; prints, never writes")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    people, steps = (20_000, 3) if args.quick else (int(args.people), args.steps)
+    if args.child:
+        _child(people, steps, Path(args.child))
+        return
+    if not all(shutil.which(tool) for tool in ("perf", "addr2line", "nm", "objdump")):
+        print("profile_passes: needs perf and binutils (addr2line, nm, objdump); skipped")
+        return
+    text = section(profile(people, steps), people, steps)
+    print(text)
+    if not (args.quick or args.no_write):
+        write_section("profile", text)
+
+
+if __name__ == "__main__":
+    main()
