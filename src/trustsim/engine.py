@@ -57,9 +57,8 @@ if TYPE_CHECKING:
 # Per-step temporaries (per-thread sums, keys) are per cell, not per person; what remains is the
 # per-person context (dissent decile) and allocator slack, set from benchmarks/bench_model.py.
 TEMPORARY_BYTES_PER_PERSON = 8
-# Numba's default threading layer aborts the process when two threads enter a parallel kernel at
-# once (the society's build has such kernels), so the runs of one process (browser sessions, a
-# threaded Dask worker) take turns here.
+# The runs of one process (browser sessions, a threaded Dask worker) take turns here: each run's
+# passes already use every thread it is given (kernels/threads.py).
 _ONE_RUN_AT_A_TIME = threading.Lock()
 
 

@@ -188,8 +188,8 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
                     tracing.person_step(trace, trace.slot[i], right, false_match, linkage, individual[j], sc.social[i],
                                         sc.score[i])
             # 4. sanctions
-            at = sanctions.household(p, rules, sanctions_keys, behaviour_keys, sc, s, lo, hi, t, event_cause, individual,
-                                     travel, held, appealed, owners, owner_until, at)
+            at = sanctions.household(p, rules, sanctions_keys, behaviour_keys, sc, s, lo, hi, t, event_cause,
+                                     individual, travel, held, appealed, owners, owner_until, at)
             for j in range(hi - lo):
                 i = lo + j
                 if s.lists[i] & CLEARED:

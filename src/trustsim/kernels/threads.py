@@ -1,8 +1,9 @@
-"""The step's passes on several threads: one call of a nogil Numba kernel per thread.
+"""Numba kernels on several threads: one call of a nogil kernel per thread.
 
-Use `in_threads` to run a pass whose kernel takes (first, stride) and walks the chunks first,
-first + stride, ... of Context.chunks. Each share runs on its own Python thread (the caller runs
-the first), and Numba releases the GIL inside the kernel, so the shares run at once.
+Use `in_threads` to run a step's pass whose kernel takes (first, stride) and walks the chunks
+first, first + stride, ... of Context.chunks, and `in_blocks` to run a society kernel over
+contiguous blocks of its range. Each share runs on its own Python thread (the caller runs the
+first), and Numba releases the GIL inside the kernel, so the shares run at once.
 
 Why not Numba's prange: a prange kernel is compiled twice over (the kernel, then a parallel
 wrapper that LLVM optimises again with the whole kernel inlined), which was about 35 of the 80
@@ -44,3 +45,11 @@ def in_threads(share: Callable[[int, int], None], count: int) -> None:
     finally:
         for future in futures:
             future.result()
+
+
+def in_blocks(kernel: Callable, n: int, *args) -> None:
+    """Run kernel(lo, hi, *args) over 0..n-1 split into one contiguous block per thread (kernels
+    whose every index writes its own slots, as the society's are)."""
+    count = max(1, min(threads(), n))
+    bounds = [n * k // count for k in range(count + 1)]
+    in_threads(lambda k, _: kernel(bounds[k], bounds[k + 1], *args), count)

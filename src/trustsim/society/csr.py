@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from trustsim.errors import UserError
+from trustsim.kernels.threads import in_blocks
 from trustsim.society import kernels as sk
 from trustsim.society.network import LAYERS
 
@@ -87,7 +88,7 @@ def assemble(n: int, household: np.ndarray, sources: list) -> tuple[np.ndarray, 
         del a, b
     sk.shift_right(indptr)
     kept = np.empty(n, dtype=np.int64)
-    sk.sort_dedup_rows(indptr, indices, layer_start, kept)
+    in_blocks(sk.sort_dedup_rows, indptr.shape[0] - 1, indptr, indices, layer_start, kept)
     nnz = sk.compact_rows(indptr, indices, kept)
     del kept
     # Shrink in place: no second copy of the largest array.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from trustsim import rng
+from trustsim.kernels.threads import in_blocks
 from trustsim.society import kernels as sk
 from trustsim.scenario.schema import Network
 from trustsim.society.csr import offsets_from_counts
@@ -32,13 +33,15 @@ def kin_ties(network: Network, layout: Layout, seed: int) -> tuple[np.ndarray, n
     """(src, dst) int32 kin ties; dst -1 marks a tie given up."""
     fam = network.family
     counts = np.empty(layout.n, dtype=np.int32)
-    sk.poisson_counts(rng.key(seed, "society.kin_count"), np.zeros(0), fam.kin_ties_mean / 2.0, counts)
+    in_blocks(sk.poisson_counts, layout.n, rng.key(seed, "society.kin_count"), np.zeros(0), fam.kin_ties_mean / 2.0,
+              counts)
     offsets = offsets_from_counts(counts)
     del counts
     src = np.empty(offsets[-1], dtype=np.int32)
     dst = np.empty(offsets[-1], dtype=np.int32)
     keys = np.array([rng.key(seed, f"society.kin_{s}") for s in ("region", "local", "target")], dtype=np.uint64)
-    sk.kin_ties(
+    in_blocks(
+        sk.kin_ties, layout.n,
         keys, offsets, layout.region, layout.region_lo, layout.region_hi, layout.household,
         fam.kin_same_region, fam.kin_local_share, network.neighbourhood_size // 2, KIN_TRIES, src, dst,
     )

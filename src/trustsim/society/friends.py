@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from trustsim import rng
+from trustsim.kernels.threads import in_blocks
 from trustsim.society import kernels as sk
 from trustsim.scenario.schema import Network, Traits
 from trustsim.society.codes import dissent_value
@@ -76,7 +77,7 @@ def friend_ties(network: Network, traits: Traits, layout: Layout, age: np.ndarra
     table = np.empty(n, dtype=np.uint64)
     sk.alias_tables(cum, layout.block_lo.ravel(), layout.block_hi.ravel(), table)
     trait_key = np.empty(n, dtype=np.uint32)
-    sk.trait_keys(age, dissent, trait_key)
+    in_blocks(sk.trait_keys, n, age, dissent, trait_key)
     shared = (
         cum, table, layout.region, layout.urban, trait_key, dissent, layout.block_lo, layout.block_hi, block_cum,
         pool, pool_lo, pool_hi, traits.activist_floor, p_local, _mix(p_local, fr.same_region),
@@ -86,7 +87,7 @@ def friend_ties(network: Network, traits: Traits, layout: Layout, age: np.ndarra
 
     def proposals(stream: str, share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         counts = np.empty(n, dtype=np.int32)
-        sk.poisson_counts(rng.key(seed, stream), cum, share * fr.mean_degree / 2.0, counts)
+        in_blocks(sk.poisson_counts, n, rng.key(seed, stream), cum, share * fr.mean_degree / 2.0, counts)
         offsets = offsets_from_counts(counts)
         del counts
         return offsets, np.empty(offsets[-1], dtype=np.int32), np.empty(offsets[-1], dtype=np.int32)
@@ -95,7 +96,7 @@ def friend_ties(network: Network, traits: Traits, layout: Layout, age: np.ndarra
         return np.array([rng.key(seed, f"{prefix}.{s}") for s in _TARGET_STREAMS], dtype=np.uint64)
 
     offsets, src, dst = proposals("society.friends_count", 1.0 - fr.triadic_closure)
-    sk.friend_ties(keys("society.friends"), offsets, *shared, src, dst)
+    in_blocks(sk.friend_ties, n, keys("society.friends"), offsets, *shared, src, dst)
     f_indptr, f_indices = symmetric_rows(n, src, dst)
     del offsets, src, dst
 
@@ -104,7 +105,8 @@ def friend_ties(network: Network, traits: Traits, layout: Layout, age: np.ndarra
         [rng.key(seed, f"society.closure.{s}") for s in ("friend", "friend_of_friend", "region", "urban")],
         dtype=np.uint64,
     )
-    sk.closure_ties(
+    in_blocks(
+        sk.closure_ties, n,
         keys("society.closure_direct"), closure_keys, offsets, f_indptr, f_indices, *shared,
         _keep_other(fr.same_region), _keep_other(fr.same_urban), src, dst,
     )

@@ -16,7 +16,6 @@ import math
 
 import numba
 import numpy as np
-from numba import prange
 
 from trustsim.rng import mix64_jit, poisson_inverse, unit_jit
 from trustsim.society.codes import dissent_code_jit, dissent_value_jit, unit_code_jit
@@ -170,15 +169,15 @@ def households(block_starts, k, extra_mean, out):
         left -= 1
 
 
-@numba.njit(cache=True, parallel=True)
-def demographics(keys, urban, region, household, age_cdf, age_min, female_share, occ_cdf,
+@numba.njit(cache=True, nogil=True)
+def demographics(start, stop, keys, urban, region, household, age_cdf, age_min, female_share, occ_cdf,
                  log_loc, income_sigma, minority_p, age, female, occupation, income, minority):
     """Age, sex, occupation (given age, sex, urban), income (given urban, occupation), minority.
 
     occ_cdf[(age - age_min) * 4 + urban * 2 + female] is the occupation CDF of that cell;
     log_loc[urban, occupation] the median log income; minority is drawn per household.
     """
-    for i in prange(urban.shape[0]):
+    for i in range(start, stop):
         idx = np.uint64(i)
         a = pick_table(age_cdf, unit_jit(keys[0], idx))
         f = 1 if unit_jit(keys[1], idx) < female_share else 0
@@ -191,8 +190,8 @@ def demographics(keys, urban, region, household, age_cdf, age_min, female_share,
         minority[i] = 1 if unit_jit(keys[4], np.uint64(household[i])) < minority_p[region[i]] else 0
 
 
-@numba.njit(cache=True, parallel=True)
-def latent_traits(keys, income, log_mean, log_sd, rel_corr, law_loc, law_corr, activist_share,
+@numba.njit(cache=True, nogil=True)
+def latent_traits(start, stop, keys, income, log_mean, log_sd, rel_corr, law_loc, law_corr, activist_share,
                   activist_floor, tail_index, baseline_scale, online_loc, gamer_loc, drinker_loc,
                   sociability_loc, reliability, law_abidance, dissent, online, gaming, drinking,
                   sociability):
@@ -204,7 +203,7 @@ def latent_traits(keys, income, log_mean, log_sd, rel_corr, law_loc, law_corr, a
     rel_rest = math.sqrt(max(0.0, 1.0 - rel_corr * rel_corr))
     law_rest = math.sqrt(max(0.0, 1.0 - law_corr * law_corr))
     floor_ratio = baseline_scale / activist_floor
-    for i in prange(income.shape[0]):
+    for i in range(start, stop):
         idx = np.uint64(i)
         z_inc = (math.log(income[i]) - log_mean) / log_sd
         z_rel = rel_corr * z_inc + rel_rest * normal_jit(keys[0], idx)
@@ -240,23 +239,23 @@ def friend_weights(k_soc, sigma, cum):
         cum[i + 1] = total
 
 
-@numba.njit(cache=True, parallel=True)
-def poisson_counts(k, cum, scale, out):
+@numba.njit(cache=True, nogil=True)
+def poisson_counts(start, stop, k, cum, scale, out):
     """out[i] ~ Poisson(scale * w_i), with w_i = cum[i+1] - cum[i] (or 1 when cum is empty)."""
-    for i in prange(out.shape[0]):
+    for i in range(start, stop):
         w = cum[i + 1] - cum[i] if cum.shape[0] > 0 else 1.0
         out[i] = poisson_jit(k, np.uint64(i), scale * w)
 
 
-@numba.njit(cache=True, parallel=True)
-def kin_ties(keys, offsets, region, region_lo, region_hi, household, same_region, local_share,
+@numba.njit(cache=True, nogil=True)
+def kin_ties(start, stop, keys, offsets, region, region_lo, region_hi, household, same_region, local_share,
              half_window, tries, src, dst):
     """Each person's kin ties to other households: own region (often the neighbourhood) or another.
 
     dst is -1 where every attempt landed in one's own household.
     """
     n = region.shape[0]
-    for i in prange(n):
+    for i in range(start, stop):
         r = region[i]
         lo = region_lo[r]
         hi = region_hi[r]
@@ -291,9 +290,9 @@ _DISSENT_SCALE = float(2**_DISSENT_BITS - 1)
 _DISSENT_MASK = np.uint32(2**_DISSENT_BITS - 1)
 
 
-@numba.njit(cache=True, parallel=True)
-def trait_keys(age, dissent, out):
-    for i in prange(age.shape[0]):
+@numba.njit(cache=True, nogil=True)
+def trait_keys(start, stop, age, dissent, out):
+    for i in range(start, stop):
         d = dissent_value_jit(dissent[i])
         out[i] = (np.uint32(age[i]) << np.uint32(_DISSENT_BITS)) | np.uint32(d * _DISSENT_SCALE + 0.5)
 
@@ -356,12 +355,12 @@ def friend_target(i, t, keys, cum, table, region, urban, trait_key, dissent, blk
     return last
 
 
-@numba.njit(cache=True, parallel=True)
-def friend_ties(keys, offsets, cum, table, region, urban, trait_key, dissent, blk_lo, blk_hi, block_cum, pool,
+@numba.njit(cache=True, nogil=True)
+def friend_ties(start, stop, keys, offsets, cum, table, region, urban, trait_key, dissent, blk_lo, blk_hi, block_cum, pool,
                 pool_lo, pool_hi, activist_floor, p_local, p_region, p_urban, half_window,
                 age_homophily, age_scale, dissent_homophily, tries, src, dst):
     """First-round friend ties, drawn directly (friend_target)."""
-    for i in prange(region.shape[0]):
+    for i in range(start, stop):
         for t in range(offsets[i + 1] - offsets[i]):
             slot = offsets[i] + t
             src[slot] = i
@@ -371,8 +370,8 @@ def friend_ties(keys, offsets, cum, table, region, urban, trait_key, dissent, bl
                                       dissent_homophily, tries)
 
 
-@numba.njit(cache=True, parallel=True)
-def closure_ties(fallback_keys, closure_keys, offsets, f_indptr, f_indices, cum, table, region, urban, trait_key, dissent,
+@numba.njit(cache=True, nogil=True)
+def closure_ties(start, stop, fallback_keys, closure_keys, offsets, f_indptr, f_indices, cum, table, region, urban, trait_key, dissent,
                  blk_lo, blk_hi, block_cum, pool, pool_lo, pool_hi, activist_floor, p_local, p_region,
                  p_urban, half_window, age_homophily, age_scale, dissent_homophily, tries, keep_region,
                  keep_urban, src, dst):
@@ -382,7 +381,7 @@ def closure_ties(fallback_keys, closure_keys, offsets, f_indptr, f_indices, cum,
     kept with probability keep_region (keep_urban), which gives closing ties the direct ties'
     homophily. After `tries` candidates the last one not oneself is kept.
     """
-    for i in prange(region.shape[0]):
+    for i in range(start, stop):
         a = f_indptr[i]
         deg = f_indptr[i + 1] - a
         for t in range(offsets[i + 1] - offsets[i]):
@@ -440,8 +439,8 @@ def _work_reach(k, members, a, s, p, half_degree):
     return min(m, (s - 1) // 2)
 
 
-@numba.njit(cache=True, parallel=True)
-def work_ties(k, members, wp_off, household, half_degree, counts, src, dst, fill):
+@numba.njit(cache=True, nogil=True)
+def work_ties(start, stop, k, members, wp_off, household, half_degree, counts, src, dst, fill):
     """Colleague ties within each workplace, skipping one's own household (already family).
 
     A workplace with at most 2 * half_degree + 1 members is complete; a larger one is a ring in
@@ -449,7 +448,7 @@ def work_ties(k, members, wp_off, household, half_degree, counts, src, dst, fill
     about 2 * half_degree and ties stay local. With fill False, counts[member slot] gets the
     number of ties; with fill True, ties are written from the offsets in counts.
     """
-    for w in prange(wp_off.shape[0] - 1):
+    for w in range(start, stop):
         a = wp_off[w]
         s = wp_off[w + 1] - a
         for p in range(s):
@@ -569,8 +568,8 @@ def _sort_run(indices, lo, hi):
         indices[lo:hi].sort()
 
 
-@numba.njit(cache=True, parallel=True)
-def sort_dedup_rows(indptr, indices, layer_start, kept):
+@numba.njit(cache=True, nogil=True)
+def sort_dedup_rows(start, stop, indptr, indices, layer_start, kept):
     """Sort each layer's run of each row by neighbour, keep each neighbour once, at the row's front.
 
     On entry row i holds its family, work and friends entries in that order, the runs ending
@@ -579,7 +578,7 @@ def sort_dedup_rows(indptr, indices, layer_start, kept):
     dropped, so the first layer in LAYERS order wins a pair tied in several. Rows are
     independent; writes never pass the entry being read, so it works in place.
     """
-    for i in prange(indptr.shape[0] - 1):
+    for i in range(start, stop):
         a = indptr[i]
         ends = (a + np.int64(layer_start[0, i]), a + np.int64(layer_start[1, i]), indptr[i + 1])
         out = a
@@ -644,26 +643,26 @@ def _layer_run(indptr, layer_start, code, i):
     return lo, hi
 
 
-@numba.njit(cache=True, parallel=True)
-def layer_row_counts(indptr, layer_start, code, out):
-    for i in prange(indptr.shape[0] - 1):
+@numba.njit(cache=True, nogil=True)
+def layer_row_counts(start, stop, indptr, layer_start, code, out):
+    for i in range(start, stop):
         lo, hi = _layer_run(indptr, layer_start, code, i)
         out[i + 1] = hi - lo
 
 
-@numba.njit(cache=True, parallel=True)
-def layer_select(indptr, indices, layer_start, code, new_indptr, out):
-    for i in prange(indptr.shape[0] - 1):
+@numba.njit(cache=True, nogil=True)
+def layer_select(start, stop, indptr, indices, layer_start, code, new_indptr, out):
+    for i in range(start, stop):
         lo, hi = _layer_run(indptr, layer_start, code, i)
         c = new_indptr[i]
         for e in range(lo, hi):
             out[c + e - lo] = indices[e]
 
 
-@numba.njit(cache=True, parallel=True)
-def per_entry(indptr, layer_start, values, out):
+@numba.njit(cache=True, nogil=True)
+def per_entry(start, stop, indptr, layer_start, values, out):
     """out[e] = values[layer of entry e]."""
-    for i in prange(indptr.shape[0] - 1):
+    for i in range(start, stop):
         for code in range(layer_start.shape[0] + 1):
             lo, hi = _layer_run(indptr, layer_start, code, i)
             for e in range(lo, hi):
@@ -694,10 +693,10 @@ def _has_edge(indptr, indices, layer_start, code, i, j):
     return False
 
 
-@numba.njit(cache=True, parallel=True)
-def local_clustering(indptr, indices, layer_start, code, nodes, out):
+@numba.njit(cache=True, nogil=True)
+def local_clustering(start, stop, indptr, indices, layer_start, code, nodes, out):
     """Local clustering coefficient of each node in one layer (code -1: all); NaN under degree 2."""
-    for s in prange(nodes.shape[0]):
+    for s in range(start, stop):
         i = nodes[s]
         if code < 0:
             lo = indptr[i]
@@ -717,10 +716,10 @@ def local_clustering(indptr, indices, layer_start, code, nodes, out):
         out[s] = 2.0 * links / (d * (d - 1.0))
 
 
-@numba.njit(cache=True, parallel=True)
-def near_counts(indptr, indices, window, out):
+@numba.njit(cache=True, nogil=True)
+def near_counts(start, stop, indptr, indices, window, out):
     """out[i] = entries of row i whose neighbour lies within `window` indices of i."""
-    for i in prange(indptr.shape[0] - 1):
+    for i in range(start, stop):
         c = 0
         for e in range(indptr[i], indptr[i + 1]):
             if abs(np.int64(indices[e]) - i) < window:

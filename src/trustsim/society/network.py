@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from trustsim import rng
+from trustsim.kernels.threads import in_blocks
 from trustsim.society import kernels as sk
 
 LAYERS = ("family", "work", "friends")
@@ -50,14 +51,14 @@ class Network:
 
     def _layer_indptr(self, code: int) -> np.ndarray:
         indptr = np.zeros(self.n + 1, dtype=np.int64)
-        sk.layer_row_counts(self.indptr, self.layer_start, code, indptr)
+        in_blocks(sk.layer_row_counts, self.n, self.indptr, self.layer_start, code, indptr)
         np.cumsum(indptr, out=indptr)
         return indptr
 
     def edge_layers(self) -> np.ndarray:
         """The layer of each stored entry (uint8, an index into LAYERS), computed on each call."""
         out = np.empty(self.indices.shape[0], dtype=np.uint8)
-        sk.per_entry(self.indptr, self.layer_start, np.arange(len(LAYERS), dtype=np.uint8), out)
+        in_blocks(sk.per_entry, self.n, self.indptr, self.layer_start, np.arange(len(LAYERS), dtype=np.uint8), out)
         return out
 
     def layer(self, name: str) -> sp.csr_matrix:
@@ -65,7 +66,7 @@ class Network:
         code = self.code(name)
         indptr = self._layer_indptr(code)
         indices = np.empty(indptr[-1], dtype=np.int32)
-        sk.layer_select(self.indptr, self.indices, self.layer_start, code, indptr, indices)
+        in_blocks(sk.layer_select, self.n, self.indptr, self.indices, self.layer_start, code, indptr, indices)
         data = np.ones(indices.shape[0], dtype=np.float32)
         return sp.csr_matrix((data, indices, indptr), shape=(self.n, self.n))
 
@@ -77,7 +78,7 @@ class Network:
             raise ValueError(f"unknown layer {sorted(unknown)[0]!r}; layers are {', '.join(LAYERS)}")
         table = np.array([weights.get(name, 1.0) for name in LAYERS], dtype=np.float32)
         data = np.empty(self.indices.shape[0], dtype=np.float32)
-        sk.per_entry(self.indptr, self.layer_start, table, data)
+        in_blocks(sk.per_entry, self.n, self.indptr, self.layer_start, table, data)
         # Our rows are ordered by layer; scipy's canonical order is by column, sorted on a copy.
         matrix = sp.csr_matrix((data, self.indices.copy(), self.indptr.copy()), shape=(self.n, self.n))
         matrix.sort_indices()
@@ -89,13 +90,13 @@ class Network:
         k = min(sample, self.n)
         nodes = np.unique((rng.uniform(seed, "society.clustering_sample", 0, k) * self.n).astype(np.int64))
         out = np.empty(nodes.shape[0])
-        sk.local_clustering(self.indptr, self.indices, self.layer_start, code, nodes, out)
+        in_blocks(sk.local_clustering, nodes.shape[0], self.indptr, self.indices, self.layer_start, code, nodes, out)
         return float(np.nanmean(out)) if np.isfinite(out).any() else float("nan")
 
     def locality(self, window: int = 4096) -> float:
         """Share of stored ties whose two ends lie within `window` places of each other in memory."""
         near = np.empty(self.n, dtype=np.int64)
-        sk.near_counts(self.indptr, self.indices, window, near)
+        in_blocks(sk.near_counts, self.n, self.indptr, self.indices, window, near)
         return float(near.sum()) / max(int(self.indptr[-1]), 1)
 
     def median_distance(self, sample: int = 100_000, seed: int = 0) -> float:

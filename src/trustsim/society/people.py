@@ -18,6 +18,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtr
 
 from trustsim import rng
+from trustsim.kernels.threads import in_blocks
 from trustsim.society import kernels as sk
 from trustsim.scenario.schema import OCCUPATIONS, Population
 from trustsim.society.layout import URBAN, Layout
@@ -148,7 +149,8 @@ def draw_people(population: Population, layout: Layout, seed: int) -> tuple[dict
     age_cdf[-1] = 1.0
     occ_cdf = np.cumsum(cell_p, axis=1)
     occ_cdf[:, -1] = 1.0
-    sk.demographics(
+    in_blocks(
+        sk.demographics, layout.n,
         keys, layout.urban, layout.region, layout.household, age_cdf, population.age_min,
         population.female_share, occ_cdf, income.log_loc, population.income_sigma,
         minority_probability(population, layout.region_counts, layout.region_names),

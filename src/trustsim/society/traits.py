@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from trustsim import rng
+from trustsim.kernels.threads import in_blocks
 from trustsim.society import kernels as sk
 from trustsim.society.codes import CODE_DTYPE
 from trustsim.scenario.schema import Traits
@@ -40,7 +41,8 @@ def draw_traits(traits: Traits, income: np.ndarray, income_model: IncomeModel, s
     n = income.shape[0]
     out = {name: np.empty(n, dtype=CODE_DTYPE) for name in TRAITS}
     keys = np.array([rng.key(seed, s) for s in _STREAMS], dtype=np.uint64)
-    sk.latent_traits(
+    in_blocks(
+        sk.latent_traits, n,
         keys, income, income_model.log_mean, income_model.log_sd, traits.reliability_income_corr,
         _mean_loc(traits.law_abidance_mean), traits.law_reliability_corr, traits.activist_share,
         traits.activist_floor, traits.dissent_tail_index, traits.dissent_baseline_scale,

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from trustsim import rng
+from trustsim.kernels.threads import in_blocks
 from trustsim.society import kernels as sk
 from trustsim.scenario.schema import WorkLayer
 from trustsim.society.csr import offsets_from_counts
@@ -48,10 +49,11 @@ def work_ties(work: WorkLayer, places: Workplaces, household: np.ndarray, seed: 
     k = rng.key(seed, "society.work_reach")
     counts = np.zeros(places.members.shape[0], dtype=np.int64)
     empty = np.zeros(0, dtype=np.int32)
-    sk.work_ties(k, places.members, places.offsets, household, half, counts, empty, empty, False)
+    workplaces = places.offsets.shape[0] - 1
+    in_blocks(sk.work_ties, workplaces, k, places.members, places.offsets, household, half, counts, empty, empty, False)
     offsets = offsets_from_counts(counts)
     del counts
     src = np.empty(offsets[-1], dtype=np.int32)
     dst = np.empty(offsets[-1], dtype=np.int32)
-    sk.work_ties(k, places.members, places.offsets, household, half, offsets, src, dst, True)
+    in_blocks(sk.work_ties, workplaces, k, places.members, places.offsets, household, half, offsets, src, dst, True)
     return src, dst
