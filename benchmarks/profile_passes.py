@@ -3,12 +3,10 @@
 Run `python benchmarks/profile_passes.py` (Linux with `perf` and binutils; about three minutes,
 most of it compiling the kernels once, with line tables, in a private cache). It runs national_2020
 at 1e6 people on one thread, samples the process with `perf record -e cpu-clock` while it steps,
-and attributes each sample to the function and source line of trustsim's compiled code it fell in
-(through the chain of inlined calls: also to the line of a pass's own body it was spent under), or
-names the library symbol outside it (libm's exp, the interpreter). To name every helper, the
-profiled build compiles each as a function of its own (a normal build has Numba paste them into
-the pass), so the small helpers that take the scenario's constants cost a call a normal build does
-not pay: use the shares to find what to speed up, and bench_model.py to measure whether it did.
+and attributes each sample to the source file and line of trustsim's compiled code it fell in, and
+to the line of a pass's own body it was spent under, or names the library symbol outside it (libm's
+exp, the interpreter). The machine code is a normal run's; only line tables are added, with each
+pasted-in helper's line named in its own file (Numba names the pass's file for all of them).
 
 It prints the breakdown and rewrites the profile section of RESULTS.md (`--no-write`: print only).
 Without perf, it says so and exits 0.
@@ -36,19 +34,36 @@ STEPS = 8
 SOURCE = Path(__file__).resolve().parents[1] / "src"
 
 
-def _separate_helpers() -> None:
-    """Compile the stages' helpers as functions of their own instead of having Numba paste their
-    code into the pass: the line tables then name each helper's own file and line, where Numba's
-    pasting keeps the line number but names the pass's file."""
-    import numba
+def _name_inlined_files() -> None:
+    """Make Numba's line tables name the file each line comes from. Numba pastes the stages'
+    helpers into the pass (inline="always") and keeps their line numbers, but names the pass's
+    file for all of them; here each location whose source file differs gets a lexical block of
+    its own file."""
+    import os
 
-    plain = numba.njit
+    from numba.core import debuginfo, lowering
 
-    def njit(*args, **options):
-        options.pop("inline", None)
-        return plain(*args, **options)
+    lower_inst = lowering.Lower.lower_inst
 
-    numba.njit = njit
+    def lower_inst_in_its_file(self, inst):
+        self.debuginfo.source_file = os.path.abspath(self.loc.filename)
+        return lower_inst(self, inst)
+
+    def location(self, line):
+        scope = self.subprograms[-1]
+        source = getattr(self, "source_file", self.filepath)
+        if source != self.filepath:
+            files = self.__dict__.setdefault("files", {})
+            if source not in files:
+                difile = self.module.add_debug_info(
+                    "DIFile", {"directory": os.path.dirname(source), "filename": os.path.basename(source)})
+                files[source] = self.module.add_debug_info(
+                    "DILexicalBlockFile", {"scope": scope, "file": difile, "discriminator": 0})
+            scope = files[source]
+        return self.module.add_debug_info("DILocation", {"line": line, "column": 1, "scope": scope})
+
+    lowering.Lower.lower_inst = lower_inst_in_its_file
+    debuginfo.DIBuilder._di_location = location
 
 
 def _dispatchers() -> list:
@@ -67,7 +82,7 @@ def _dispatchers() -> list:
 def _child(people: int, steps: int, out: Path) -> None:
     """Inside the profiled process: compile, write each kernel's object code and address, signal
     ready, wait for perf to attach, then step."""
-    _separate_helpers()
+    _name_inlined_files()
     import trustsim
     from trustsim import engine
     from trustsim.kernels import person_pass
@@ -205,7 +220,8 @@ def profile(people: int, steps: int) -> dict:
         for offset, n in counts.items():
             chain = [f for f in chains.get(offset, []) if f[2]] or [(name, "?", 0)]
             function, path, line = chain[0]
-            by_function[f"{function.split('.')[-1]} ({Path(path).name})"] += n
+            kernel_name = name if kernel else function.split(".")[-1]
+            by_function[f"{kernel_name}: {Path(path).name if line else '(no line: loop control, spills)'}"] += n
             by_line[_label(path, line)] += n
             if kernel:
                 by_pass[(name, _label(chain[-1][1], chain[-1][2]))] += n
@@ -222,17 +238,17 @@ def section(result: dict, people: int, steps: int) -> str:
         "",
         f"`python benchmarks/profile_passes.py`, {datetime.date.today().isoformat()}; {machine()}; "
         f"{versions('numpy', 'numba')}. national_2020, {people:,} people, {steps} steps on one thread, "
-        f"{total:,} samples of `perf record -e cpu-clock` (2 kHz). The profiled build compiles each "
-        "helper as a function of its own (a normal build has Numba paste them into the pass), so that "
-        "every sample falls in a named function and line; the small helpers that take the scenario's "
-        "constants then cost a call that a normal build does not pay, so their shares run high. A load "
-        "that misses the cache often shows on the next instruction, the line that uses the value.",
+        f"{total:,} samples of `perf record -e cpu-clock` (2 kHz), of the same machine code a run uses, "
+        "with line tables added. Each sample is attributed to the source file and line its instruction "
+        "was compiled from (the stages' helpers are pasted into the passes, so a stage's module names "
+        "its share of a pass), and to the line of the pass's own body it was spent under. A load that "
+        "misses the cache often shows on the next instruction, the line that uses the value.",
         "",
     ]
     inside = sum(n for _, n in result["functions"])
     lines += [f"trustsim's compiled code: {inside / total:.1%} of the samples; outside it: "
               + "; ".join(f"`{s}` {n / total:.1%}" for s, n in result["outside"]) + "."]
-    for key, title in (("functions", "function"), ("lines", "source line"),
+    for key, title in (("functions", "pass and source file (the stage's module)"), ("lines", "source line"),
                        ("passes", "line of a pass's own body (code inlined into it)")):
         lines += ["", f"By {title}:", "", "| where | share of all samples |", "| --- | --- |"]
         for where, n in result[key]:
