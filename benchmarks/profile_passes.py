@@ -5,8 +5,9 @@ most of it compiling the kernels once, with line tables, in a private cache). It
 at 1e6 people on one thread, samples the process with `perf record -e cpu-clock` while it steps,
 and attributes each sample to the source file and line of trustsim's compiled code it fell in, and
 to the line of a pass's own body it was spent under, or names the library symbol outside it (libm's
-exp, the interpreter). The machine code is a normal run's; only line tables are added, with each
-pasted-in helper's line named in its own file (Numba names the pass's file for all of them).
+exp, the interpreter). The machine code is a normal run's: only line tables are added (without
+the bounds checks and noinline marks that Numba's full debug info brings), with each pasted-in
+helper's line named in its own file (Numba names the pass's file for all of them).
 
 It prints the breakdown and rewrites the profile section of RESULTS.md (`--no-write`: print only).
 Without perf, it says so and exits 0.
@@ -41,7 +42,7 @@ def _name_inlined_files() -> None:
     its own file."""
     import os
 
-    from numba.core import debuginfo, lowering
+    from numba.core import cpu, debuginfo, lowering
 
     lower_inst = lowering.Lower.lower_inst
 
@@ -64,6 +65,24 @@ def _name_inlined_files() -> None:
 
     lowering.Lower.lower_inst = lower_inst_in_its_file
     debuginfo.DIBuilder._di_location = location
+
+    # Numba's debug info would also turn on bounds checks, longer variable lifetimes and noinline
+    # on every function: other machine code. Keep those as a run has them.
+    finalize = cpu.CPUTargetOptions.finalize
+
+    def finalize_as_a_run_does(self, flags, options):
+        finalize(self, flags, options)
+        flags.boundscheck = False
+        flags.dbg_extend_lifetimes = False
+
+    pre_lower = lowering.Lower.pre_lower
+
+    def pre_lower_inlinable(self):
+        pre_lower(self)
+        self.builder.function.attributes.discard("noinline")
+
+    cpu.CPUTargetOptions.finalize = finalize_as_a_run_does
+    lowering.Lower.pre_lower = pre_lower_inlinable
 
 
 def _dispatchers() -> list:
