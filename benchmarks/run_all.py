@@ -1,5 +1,5 @@
 """The whole benchmark suite in one command: society, reference workload, full model, its profile,
-results store, case files, ensembles, explorer.
+a first run, results store, case files, ensembles, explorer.
 
 Run `python benchmarks/run_all.py` (about an hour on 2 cores; `--quick` runs each script at
 tiny sizes and writes nothing). Each script runs in its own process, one after the other, and
@@ -15,8 +15,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # In this order: the society first, since the others build on it.
-SCRIPTS = ("bench_society.py", "bench_reference.py", "bench_model.py", "profile_passes.py", "bench_store.py",
-           "bench_trace.py", "bench_ensemble.py", "bench_explore.py")
+SCRIPTS = ("bench_society.py", "bench_reference.py", "bench_model.py", "profile_passes.py", "bench_first_run.py",
+           "bench_store.py", "bench_trace.py", "bench_ensemble.py", "bench_explore.py")
 
 
 def main() -> None:

@@ -19,6 +19,11 @@ def test_full_model_benchmark_runs():
     assert "| people | steps | people pass | network pass | metrics | all | reference | ratio |" in out
 
 
+def test_first_run_benchmark_runs():
+    out = run(BENCH / "bench_first_run.py", "--quick")
+    assert "| empty (first run after installing) |" in out and "Compiling trustsim's kernels" in out
+
+
 def test_profile_runs_or_says_why_not():
     out = run(BENCH / "profile_passes.py", "--quick")
     assert "By function:" in out or "skipped" in out

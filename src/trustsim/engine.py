@@ -175,7 +175,7 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings:
     steps = scenario.run.steps
     done = checkpoints.step if checkpoints is not None else 0
     if progress and not step_kernels_cached():
-        print("Compiling trustsim's kernels: this first run takes about a minute longer, once; "
+        print("Compiling trustsim's kernels: this first run takes about 45 seconds longer, once; "
               "later runs start at once.", file=sys.stderr, flush=True)
     try:
         with _ONE_RUN_AT_A_TIME, _progress(progress, steps * (2 if traced else 1), scenario.name, done) as advance:
