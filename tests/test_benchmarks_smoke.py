@@ -26,7 +26,7 @@ def test_first_run_benchmark_runs():
 
 def test_profile_runs_or_says_why_not():
     out = run(BENCH / "profile_passes.py", "--quick")
-    assert "By function:" in out or "skipped" in out
+    assert "By source line:" in out or "skipped" in out
 
 
 def test_reference_workload_benchmark_runs():
