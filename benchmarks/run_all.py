@@ -15,7 +15,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # In this order: the society first, since the others build on it.
-SCRIPTS = ("bench_society.py", "bench_reference.py", "bench_model.py", "profile_passes.py", "bench_first_run.py",
+SCRIPTS = ("bench_society.py", "bench_reference.py", "bench_model.py", "bench_profile.py", "bench_first_run.py",
            "bench_store.py", "bench_trace.py", "bench_ensemble.py", "bench_explore.py")
 
 

@@ -25,7 +25,7 @@ def test_first_run_benchmark_runs():
 
 
 def test_profile_runs_or_says_why_not():
-    out = run(BENCH / "profile_passes.py", "--quick")
+    out = run(BENCH / "bench_profile.py", "--quick")
     assert "By source line:" in out or "skipped" in out
 
 

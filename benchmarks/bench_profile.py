@@ -1,6 +1,6 @@
 """Where the step's time goes, line by line: a sampling profile of the compiled passes.
 
-Run `python benchmarks/profile_passes.py` (Linux with `perf` and binutils; about three minutes,
+Run `python benchmarks/bench_profile.py` (Linux with `perf` and binutils; about three minutes,
 most of it compiling the kernels once, with line tables, in a private cache). It runs national_2020
 at 1e6 people on one thread, samples the process with `perf record -e cpu-clock` while it steps,
 and attributes each sample to the source file and line of trustsim's compiled code it fell in, and
@@ -253,9 +253,9 @@ def profile(people: int, steps: int) -> dict:
 def section(result: dict, people: int, steps: int) -> str:
     total = result["total"]
     lines = [
-        "## Where the step's time goes (profile_passes.py)",
+        "## Where the step's time goes (bench_profile.py)",
         "",
-        f"`python benchmarks/profile_passes.py`, {datetime.date.today().isoformat()}; {machine()}; "
+        f"`python benchmarks/bench_profile.py`, {datetime.date.today().isoformat()}; {machine()}; "
         f"{versions('numpy', 'numba')}. national_2020, {people:,} people, {steps} steps on one thread, "
         f"{total:,} samples of `perf record -e cpu-clock` (2 kHz), of the same machine code a run uses, "
         "with line tables added. Each sample is attributed to the source file and line its instruction "
@@ -289,7 +289,7 @@ def main() -> None:
         _child(people, steps, Path(args.child))
         return
     if not all(shutil.which(tool) for tool in ("perf", "addr2line", "nm", "objdump")):
-        print("profile_passes: needs perf and binutils (addr2line, nm, objdump); skipped")
+        print("bench_profile: needs perf and binutils (addr2line, nm, objdump); skipped")
         return
     text = section(profile(people, steps), people, steps)
     print(text)
