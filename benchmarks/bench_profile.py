@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import collections
-import gc
 import datetime
+import gc
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from common import machine, use_source_tree, versions, write_section
@@ -32,7 +33,6 @@ use_source_tree()
 
 PEOPLE = 1_000_000
 STEPS = 8
-SOURCE = Path(__file__).resolve().parents[1] / "src"
 
 
 def _name_inlined_files() -> None:
@@ -40,8 +40,6 @@ def _name_inlined_files() -> None:
     helpers into the pass (inline="always") and keeps their line numbers, but names the pass's
     file for all of them; here each location whose source file differs gets a lexical block of
     its own file."""
-    import os
-
     from numba.core import cpu, debuginfo, lowering
 
     lower_inst = lowering.Lower.lower_inst
@@ -126,10 +124,9 @@ def _child(people: int, steps: int, out: Path) -> None:
     gc.freeze()
     (out / "ready").write_text("1")
     while not (out / "go").exists():
-        pass
+        time.sleep(0.05)
     for _ in run:
         pass
-    (out / "done").write_text("1")
 
 
 def _symbol_offsets(obj: Path) -> dict[str, int]:
@@ -197,19 +194,30 @@ def profile(people: int, steps: int) -> dict:
     child = subprocess.Popen([sys.executable, __file__, "--child", str(work), "--people", str(people),
                               "--steps", str(steps)], env=env)
     try:
-        while not (work / "ready").exists():
-            if child.poll() is not None:
-                raise SystemExit("profiled run failed")
-        perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-p", str(child.pid),
-                                 "-o", str(work / "perf.data")], stderr=subprocess.DEVNULL)
-        (work / "go").write_text("1")
-        child.wait()
-        perf.wait()
-        script = subprocess.run(["perf", "script", "-i", str(work / "perf.data"), "-F", "ip,sym,dso"],
-                                capture_output=True, text=True).stdout
+        return _attribute(work, _sample(work, child))
     finally:
         if child.poll() is None:
             child.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _sample(work: Path, child: subprocess.Popen) -> str:
+    """perf's samples of the child's steps, once it has compiled: `perf script` lines."""
+    while not (work / "ready").exists():
+        if child.poll() is not None:
+            raise SystemExit("profiled run failed")
+        time.sleep(0.1)  # the child compiles meanwhile: leave it the core
+    perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-p", str(child.pid),
+                             "-o", str(work / "perf.data")], stderr=subprocess.DEVNULL)
+    (work / "go").write_text("1")
+    child.wait()
+    perf.wait()
+    return subprocess.run(["perf", "script", "-i", str(work / "perf.data"), "-F", "ip,sym,dso"],
+                          capture_output=True, text=True).stdout
+
+
+def _attribute(work: Path, script: str) -> dict:
+    """Each sample to the compiled function, source file and line it fell in (or the symbol outside)."""
     objects = []  # (function, is a pass's kernel, load address of its code, section, size, object file)
     for line in (work / "kernels.txt").read_text().splitlines():
         name, kernel, address, symbol, obj = line.split()
@@ -244,10 +252,8 @@ def profile(people: int, steps: int) -> dict:
             by_line[_label(path, line)] += n
             if kernel:
                 by_pass[(name, _label(chain[-1][1], chain[-1][2]))] += n
-    result = {"total": total, "outside": outside.most_common(8), "functions": by_function.most_common(25),
-              "lines": by_line.most_common(25), "passes": by_pass.most_common(25)}
-    shutil.rmtree(work, ignore_errors=True)
-    return result
+    return {"total": total, "outside": outside.most_common(8), "functions": by_function.most_common(25),
+            "lines": by_line.most_common(25), "passes": by_pass.most_common(25)}
 
 
 def section(result: dict, people: int, steps: int) -> str:
