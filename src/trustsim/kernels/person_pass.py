@@ -152,9 +152,7 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
                 # 2. surveillance
                 urban = people.urban[i]
                 out[:] = 0
-                if surveillance.misfiled_out(p, surveillance_keys, cover, urban, means, i, scratch, out):
-                    for k in range(N_EVENT_KINDS):
-                        misfiled_next[k] += out[k]
+                misfiled_here = surveillance.misfiled_out(p, surveillance_keys, cover, urban, means, i, scratch, out)
                 false_match[:] = 0
                 for row in range(p.offline_kinds.shape[0]):
                     false_match[p.offline_kinds[row]] = surveillance.false_matches(
@@ -171,10 +169,7 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
                         event_cause[j, k] = _LINKAGE
                     else:
                         event_cause[j, k] = NOT_APPLIED
-                # Every sighting is searched, whoever it is then filed under.
-                cell = people.region[i] * 2 + urban
-                for row in range(p.offline_kinds.shape[0]):
-                    sightings[cell, row] += right[p.offline_kinds[row]] + out[p.offline_kinds[row]]
+                surveillance.count_links(p, people, i, right, out, misfiled_here, sightings, misfiled_next)
                 detected[j] = right[_CRIME]
                 crimes[j] = right[_CRIME] + out[_CRIME] + surveillance.unseen_crimes(
                     p, surveillance_keys, cover, urban, means, i)

@@ -6,7 +6,7 @@ contiguous blocks of its range. Each share runs on its own Python thread (the ca
 first), and Numba releases the GIL inside the kernel, so the shares run at once.
 
 Why not Numba's prange: a prange kernel is compiled twice over (the kernel, then a parallel
-wrapper that LLVM optimises again with the whole kernel inlined), which was about 35 of the 80
+wrapper that LLVM optimises again with the whole kernel inlined), which was about 35 of the 86
 seconds of a first run's compilation; and Numba's default threading layer aborts the process when
 two threads enter prange kernels at once. Plain nogil kernels are reentrant, and a share writes only
 its own per-thread sums, so results do not depend on the thread count.
@@ -22,11 +22,6 @@ import numba
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
-
-
-def threads() -> int:
-    """Threads a pass uses: Numba's setting for the calling thread (numba.set_num_threads)."""
-    return numba.get_num_threads()
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -50,6 +45,6 @@ def in_threads(share: Callable[[int, int], None], count: int) -> None:
 def in_blocks(kernel: Callable, n: int, *args) -> None:
     """Run kernel(lo, hi, *args) over 0..n-1 split into one contiguous block per thread (kernels
     whose every index writes its own slots, as the society's are)."""
-    count = max(1, min(threads(), n))
+    count = max(1, min(numba.get_num_threads(), n))  # Numba's setting for the calling thread
     bounds = [n * k // count for k in range(count + 1)]
     in_threads(lambda k, _: kernel(bounds[k], bounds[k + 1], *args), count)

@@ -1,9 +1,9 @@
 """Stage 3, surveillance: what the system observes, and why.
 
-Writes only ``state.surveillance`` (a step's face searches per cell and misfiled events per kind,
-for the next step). Every observed event carries its cause: true (the right person, for an act they did),
-false_match (a face search pinned someone else's act on them) or linkage_error (record linkage
-filed someone's observed event under them). Nothing here recognises a face or reads a text: each
+Writes only ``state.surveillance`` (a step's face searches per cell and misfiled events per
+kind, for the next step). Every observed event carries its cause: true (the right person, for an
+act they did), false_match (a face search pinned someone else's act on them) or linkage_error
+(record linkage filed someone's observed event under them). Nothing here recognises a face or reads a text: each
 channel is a coverage probability and each error a rate, as in docs/model.md.
 
 - Offline acts (minor violations, crimes) are seen with the person's camera coverage times
@@ -17,8 +17,8 @@ channel is a coverage probability and each error a rate, as in docs/model.md.
 - Each sighting of an offline act is a one-to-many face search; each returns a false match with
   the false-positive identification rate, pinned on a person of the same region and urban/rural
   cell with probability proportional to their group multiplier: Poisson per person with mean
-  searches (last step's) x rate x weight / (cell's total weight). The rate grows with the gallery searched (the
-  region's real population) as (gallery / reference)^exponent.
+  searches (last step's) x rate x weight / (cell's total weight). The rate grows with the
+  gallery searched (the region's real population) as (gallery / reference)^exponent.
 
 Sightings and misfiled events link people across the population, so they are counted in one
 step and drawn on in the next: the person pass (kernels/person_pass.py) counts each step's
@@ -124,11 +124,31 @@ def unseen_crimes(p, keys, cover, urban, means, i):
 
 
 @numba.njit(cache=True, inline="always")
+def search_cell(people, i):
+    """The face-search cell of person i (their region and urban/rural area): the gallery a sighting
+    of them is searched against, and where others' searches may falsely match them."""
+    return people.region[i] * 2 + people.urban[i]
+
+
+@numba.njit(cache=True, inline="always")
 def false_matches(p, keys, false_match_rate, people, i, row):
     """False matches of offline kind `row` pinned on person i this step."""
-    cell = people.region[i] * 2 + people.urban[i]
     weight = p.false_match_weight[people.minority[i] * 2 + people.female[i]]
+    cell = search_cell(people, i)
     return poisson_inverse(unit_jit(keys[FALSE_MATCH + row], i), false_match_rate[cell, row] * weight)
+
+
+@numba.njit(cache=True, inline="always")
+def count_links(p, people, i, right, out, misfiled_here, sightings, misfiled):
+    """Add person i's sightings of offline acts (right: filed under them, out: misfiled) to their
+    search cell, and their misfiled events by kind, for the next step's draws."""
+    cell = search_cell(people, i)
+    for row in range(p.offline_kinds.shape[0]):
+        k = p.offline_kinds[row]
+        sightings[cell, row] += right[k] + out[k]  # every sighting is searched, whoever it is filed under
+    if misfiled_here:
+        for k in range(out.shape[0]):
+            misfiled[k] += out[k]
 
 
 @numba.njit(cache=True, inline="always")
