@@ -1,5 +1,6 @@
 """Tests of trustsim.society.codes: income and the traits stored in 16 bits, read back in natural
-units within half a code step of what was drawn, and what that saves per person."""
+units within half a code step of what was drawn, and what that saves per person; and of the word
+contacts see of a person (state.shown), score and flags in 32 bits."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from trustsim.society import build_society, codes
 from trustsim.society.layout import build_layout
 from trustsim.society.people import draw_people
 from trustsim.society.traits import _STREAMS, TRAITS, _mean_loc
-from trustsim.state import State
+from trustsim.state import LOW_FLAG, MEMBER_FLAG, SANCTIONED_FLAG, SHOWN_FLAGS, State, shown, shown_jit, shown_score
 
 N = 30_000
 SEED = 7
@@ -113,3 +114,15 @@ def test_arrays_take_under_150_bytes_per_person_at_the_default_network(scenario,
     degree = society.network.degree().mean()
     assert 11 < degree < 14  # about the default mean degree, 12.5
     assert (society.nbytes + state.nbytes + ctx.people.decile.nbytes) / society.n < 150
+
+
+def test_contacts_see_the_score_within_half_of_1_8192_point_and_every_flag():
+    scores = np.linspace(350, 950, 100_001, dtype=np.float32)
+    flags = np.arange(scores.shape[0]) % (SHOWN_FLAGS + 1)
+    words = shown(scores, flags)
+    assert words.dtype == np.uint32
+    assert np.array_equal(words & SHOWN_FLAGS, flags)
+    seen = np.array([shown_score(w) for w in words[::97]])
+    assert np.abs(seen - scores[::97]).max() <= 0.5 / 8192
+    everything = MEMBER_FLAG | LOW_FLAG | SANCTIONED_FLAG
+    assert shown_jit(np.float32(950.0), everything) == shown(np.float32(950.0), everything)  # the passes' copy

@@ -134,7 +134,7 @@ def test_state_invariants_hold_every_step():
         assert np.array_equal((s.lists & COURT_LIST) != 0, s.court_since > 0)
         assert np.array_equal((s.lists & BLACKLIST) != 0, s.cause[MEASURE["blacklist"]] != NOT_APPLIED)
         sanctioned = (s.cause != NOT_APPLIED).any(axis=0) | (s.court_since > 0)
-        assert np.array_equal((s.flags & SANCTIONED_FLAG) != 0, sanctioned)
+        assert np.array_equal((s.shown & SANCTIONED_FLAG) != 0, sanctioned)
         # Ties are dropped in both directions together.
         net = ctx.society.network
         n = ctx.society.n

@@ -48,7 +48,7 @@ from .society import Society, build_society
 from .society.codes import CODED
 from .society.memory import built_bytes, estimate_bytes as build_peak_bytes, expected_degrees
 from .stages import behaviour, responses, sanctions, scoring, surveillance
-from .state import BLACKLIST, COURT_LIST, LOW_FLAG, MEASURE, MEMBER_FLAG, State
+from .state import BLACKLIST, COURT_LIST, LOW_FLAG, MEASURE, MEMBER_FLAG, State, shown
 from .trace import OFF, Outcomes, Tracer, choose
 
 if TYPE_CHECKING:
@@ -92,9 +92,11 @@ def initial_state(ctx: Context, recorder: Recorder) -> State:
     )
     baseline = ctx.scenario.scoring.baseline
     state.scoring.score[:] = baseline
+    flags = 0
     if ctx.params.mandatory:
         state.scoring.member[:] = True
-        state.sanctions.flags[:] = MEMBER_FLAG | (LOW_FLAG if baseline < ctx.params.association_threshold else 0)
+        flags = MEMBER_FLAG | (LOW_FLAG if baseline < ctx.params.association_threshold else 0)
+    state.sanctions.shown[:] = shown(np.float32(baseline), flags)
     responses.start(ctx, state, recorder.network_sums)
     return state
 

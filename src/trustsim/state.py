@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from .scenario.schema import EVENT_KINDS, MEASURES, REWARDS
@@ -55,10 +56,29 @@ LIST_ENTRY = np.uint8(4)  # entered a list this step, from being on none
 LIST_EXIT = np.uint8(8)  # left the last list this step
 CLEARED = np.uint8(16)  # an appeal against an erroneous entry succeeded this step
 
-# Bits of SanctionsState.flags, what a person's contacts see of them in the responses stage.
+# SanctionsState.shown: what a person's contacts see of them in the responses stage, in one 32-bit
+# word so that the network pass reads one array per tie: three flags in bits 0-2 and, above them,
+# the published score in steps of 1/SHOWN_SCALE point (950 x 8192 < 2**23, so 26 bits in all).
 MEMBER_FLAG = np.uint8(1)
 LOW_FLAG = np.uint8(2)  # a member under the association threshold
 SANCTIONED_FLAG = np.uint8(4)  # under any measure or on any list
+SHOWN_FLAGS = 7
+SHOWN_SHIFT = 3
+SHOWN_SCALE = 8192.0
+
+
+def shown(score, flags):
+    """The word contacts see for a score and its flags; works on arrays and, jitted, inside the passes."""
+    return (np.uint32(np.rint(score * SHOWN_SCALE)) << np.uint32(SHOWN_SHIFT)) | np.uint32(flags)
+
+
+shown_jit = numba.njit(cache=True, inline="always")(shown)
+
+
+@numba.njit(cache=True, inline="always")
+def shown_score(word):
+    """The score a contact sees in a shown word (a multiple of 1/SHOWN_SCALE)."""
+    return (np.int64(word) >> SHOWN_SHIFT) / SHOWN_SCALE
 
 
 class BehaviourState(NamedTuple):
@@ -93,14 +113,14 @@ class SanctionsState(NamedTuple):
     court_since: np.ndarray  # step type [person]: step of court-list entry + 1 (0: not listed)
     court_cause: np.ndarray  # uint8 [person]
     rewards: np.ndarray  # uint8 [person]: bit per reward
-    flags: np.ndarray  # uint8 [person]: MEMBER_FLAG | LOW_FLAG | SANCTIONED_FLAG after this step
+    shown: np.ndarray  # uint32 [person]: what contacts see after this step, score and flags (shown())
     flight_denials: np.ndarray  # uint8 [person]: this step
     rail_denials: np.ndarray  # uint8 [person]: this step
     firm_listed_until: np.ndarray  # int32 [firm]: -1 when not listed
 
     def sanctioned(self) -> np.ndarray:
         """People under any measure or on any list."""
-        return (self.flags & SANCTIONED_FLAG) != 0
+        return (self.shown & SANCTIONED_FLAG) != 0
 
 
 class ResponsesState(NamedTuple):
@@ -144,7 +164,7 @@ class State(NamedTuple):
                 court_since=np.zeros(n, steps),
                 court_cause=np.full(n, NOT_APPLIED, np.uint8),
                 rewards=np.zeros(n, np.uint8),
-                flags=np.zeros(n, np.uint8),
+                shown=np.zeros(n, np.uint32),
                 flight_denials=np.zeros(n, np.uint8),
                 rail_denials=np.zeros(n, np.uint8),
                 firm_listed_until=np.full(n_firms, -1, np.int32),

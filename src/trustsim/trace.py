@@ -145,7 +145,7 @@ class Outcomes:
         """Mark the people wrongly sanctioned this step (by their first erroneous cause, as the audit
         counts them) and those on the blacklist; only sanctioned people are looked at."""
         s = state.sanctions
-        who = np.flatnonzero(s.flags & SANCTIONED_FLAG)
+        who = np.flatnonzero(s.shown & SANCTIONED_FLAG)
         if who.size == 0:
             return
         causes = np.vstack([s.cause[:, who], s.court_cause[who][None, :]])

@@ -105,7 +105,8 @@ class Scratch(NamedTuple):
     out: np.ndarray
     event_cause: np.ndarray
     individual: np.ndarray
-    travel: np.ndarray
+    kept: np.ndarray
+    deterred: np.ndarray
     held: np.ndarray
     appealed: np.ndarray
     crimes: np.ndarray

@@ -42,7 +42,7 @@ from ..metrics import DISSENT_SCALE, NETWORK, STAKE_GROUPS, TIE_SCORE_SCALE
 from ..rng import unit_jit
 from ..scenario.schema import OCCUPATIONS
 from ..society.codes import dissent_value_jit
-from ..state import LOW_FLAG, MEMBER_FLAG, SANCTIONED_FLAG, State
+from ..state import LOW_FLAG, MEMBER_FLAG, SANCTIONED_FLAG, SHOWN_FLAGS, SHOWN_SCALE, SHOWN_SHIFT, State, shown_score
 from .behaviour import expressed_dissent
 
 STREAMS = ("responses.distancing", "responses.committed")
@@ -57,6 +57,7 @@ _COMMITTED, _NEAR_BAR, _STATE_JOB, _BUSINESS, _OTHER_STAKE = range(len(STAKE_GRO
 _CIVIL_SERVANT, _STATE_MANAGER = OCCUPATIONS.index("civil_servant"), OCCUPATIONS.index("state_manager")
 _BUSINESS_OWNER = OCCUPATIONS.index("business_owner")
 _TOP_DECILE = N_DECILES - 1
+_SANCTIONED_BIT, _LOW_BIT = int(SANCTIONED_FLAG).bit_length() - 1, int(LOW_FLAG).bit_length() - 1
 
 
 @numba.njit(cache=True, inline="always")
@@ -108,7 +109,8 @@ def is_committed(p, key, decile, i):
 @numba.njit(cache=True, inline="always")
 def target_risk(p, dissent, member, committed, punished, stake_value):
     """The perceived risk person i moves toward (negative for the committed whom punishments embolden)."""
-    example = 1.0 - p.first_contact_rest ** punished  # 0 with no punished contact, toward 1 with many
+    # 0 with no punished contact (most people: no pow to pay), toward 1 with many
+    example = 1.0 - p.first_contact_rest ** punished if punished else 0.0
     speech_costs = p.speech_risky and member
     if committed:
         return -p.emboldening * example if speech_costs else 0.0
@@ -143,9 +145,36 @@ def _network_share(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
                        acc, trace)
 
 
+@numba.njit(cache=True, inline="always")
+def _kept(active, e):
+    """1 while tie e is kept, else 0."""
+    return (active[e >> 3] >> (e & 7)) & 1
+
+
+@numba.njit(cache=True, inline="always")
+def _layer_sums(active, indices, shown, first, last, home_start, home_end):
+    """Over the kept ties first..last-1 (one layer of a row): how many there are, how many are to
+    members, the sum of those members' shown scores (integer steps) and of their squares, how many
+    of them are low-scored, and how many contacts live in the household home_start..home_end-1."""
+    kept = members = codes = squares = low = home = 0
+    for e in range(first, last):
+        j = np.int64(indices[e])
+        word = np.int64(shown[j])
+        on = np.int64(_kept(active, e))
+        counted = word & MEMBER_FLAG & on
+        theirs = (word >> SHOWN_SHIFT) * counted
+        kept += on
+        members += counted
+        codes += theirs
+        squares += theirs * theirs
+        low += (word >> _LOW_BIT) & counted
+        home += on & (home_start <= j) & (j < home_end)
+    return kept, members, codes, squares, low, home
+
+
 @numba.njit(cache=True, _nrt=False, inline="always")
 def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, respond, lo, hi, acc, trace):
-    flags = s.flags
+    shown = s.shown
     score = sc.score
     social = sc.social
     active = r.edge_active
@@ -153,58 +182,66 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
     household = people.household
     n = indptr.shape[0] - 1
     distancing = respond and p.distancing
+    home_start = home_end = lo  # the household of i: people home_start..home_end-1 (chunks hold whole ones)
     for i in range(lo, hi):
-        before = 0
-        flagged = 0
-        degree = 0
-        low = 0
-        relatives = False
-        weight_sum = 0.0
-        score_sum = 0.0
-        flags_i = flags[i]
-        member_i = (flags_i & MEMBER_FLAG) != 0
-        ties = 0
-        other = 0.0  # sums over ties in a fixed order: the same whatever the thread
-        other2 = 0.0
+        if i == home_end:
+            home_start = i
+            while home_end < hi and household[home_end] == household[i]:
+                home_end += 1
+        flags_i = shown[i] & SHOWN_FLAGS
+        member_i = flags_i & MEMBER_FLAG
+        low_i = (flags_i >> _LOW_BIT) & 1
         slot = trace.slot[i] if trace.on else -1
-        row = indptr[i]
-        # A row holds family, then work, then friends ties (Network.layer_start).
-        for layer in range(3):
-            first = row if layer == 0 else row + layer_start[layer - 1, i]
-            last = row + layer_start[layer, i] if layer < 2 else indptr[i + 1]
-            weight = p.layer_weight[layer]
-            drop = p.drop_probability[layer]
-            for e in range(first, last):
-                if not (active[e >> 3] >> (e & 7)) & 1:
+        row, end = indptr[i], indptr[i + 1]
+        # Three sweeps over the row. The first reads every contact's word with no branch that waits
+        # on it, so the reads overlap; the other two find the words in the cache.
+        flagged = 0  # punished contacts, before this step's distancing
+        may_drop = 0  # ties that distancing may drop: a member and a low-scored contact, either way
+        for e in range(row, end):
+            word = shown[indices[e]]
+            kept = _kept(active, e)
+            flagged += ((word >> _SANCTIONED_BIT) & 1) * kept
+            may_drop += (((word >> _LOW_BIT) & member_i) | (word & low_i)) & kept
+        if distancing and may_drop:
+            for e in range(row, end):
+                if not _kept(active, e):
                     continue
                 j = np.int64(indices[e])
-                flags_j = flags[j]
-                before += 1
-                if flags_j & SANCTIONED_FLAG:
-                    flagged += 1
-                who = _drops(keys[DISTANCING], i, j, flags_i, flags_j, drop, n) if distancing else 0
+                layer = (e >= row + layer_start[0, i]) + (e >= row + layer_start[1, i])
+                who = _drops(keys[DISTANCING], i, j, flags_i, shown[j] & SHOWN_FLAGS, p.drop_probability[layer], n)
                 if who:
                     # Chunks start at edge multiples of 8 (Context.chunks): no byte spans two threads.
                     active[e >> 3] &= np.uint8(~(1 << (e & 7)) & 0xFF)
                     if slot >= 0:
                         tracing.add(trace, slot, tracing.TIE_DROPPED + layer, tracing.BY_THEM + who - 1, j)
-                    continue
-                degree += 1
-                if layer == 0 and not relatives and household[j] == household[i]:
-                    relatives = True
-                if flags_j & MEMBER_FLAG:
-                    if member_i:
-                        theirs = np.float64(score[j])
-                        ties += 1
-                        other += theirs
-                        other2 += theirs * theirs
-                    if weight > 0:
-                        weight_sum += weight
-                        score_sum += weight * score[j]
-                        if flags_j & LOW_FLAG:
-                            low += 1
+        degree = 0
+        relatives = False
+        ties = 0
+        other = 0  # sums over ties of contacts' shown scores, in integer steps: exact in any order
+        other2 = 0
+        weight_sum = 0.0
+        score_sum = 0.0
+        low = 0
+        first = row
+        for layer in range(3):
+            last = row + layer_start[layer, i] if layer < 2 else end
+            kept, members, codes, squares, low_members, home = _layer_sums(
+                active, indices, shown, first, last, home_start, home_end)
+            first = last
+            degree += kept
+            if layer == 0:
+                relatives = home > 0
+            if member_i:
+                ties += members
+                other += codes
+                other2 += squares
+            weight = p.layer_weight[layer]
+            if weight > 0:
+                weight_sum += weight * members
+                score_sum += weight * codes
+                low += low_members
         if weight_sum > 0:
-            social[i] = p.association_weight * score_sum / weight_sum - p.social_penalty * low
+            social[i] = p.association_weight * score_sum / (weight_sum * SHOWN_SCALE) - p.social_penalty * low
         else:
             social[i] = np.nan
         if not respond:
@@ -229,8 +266,11 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
             acc[cell, _SANCTIONED_DEGREE] += degree
             acc[cell, _SANCTIONED_START] += indptr[i + 1] - row
         if ties:
-            # In fixed point, so that the cells' sums are exact whatever the thread count.
-            own = np.float64(score[i])
+            # In fixed point, so that the cells' sums are exact whatever the thread count; one's own
+            # score as contacts see it, like theirs.
+            own = shown_score(shown[i])
+            other = other / SHOWN_SCALE
+            other2 = other2 / (SHOWN_SCALE * SHOWN_SCALE)
             acc[cell, _TIES] += ties
             acc[cell, _OWN] += np.int64(round(ties * own * TIE_SCORE_SCALE))
             acc[cell, _OWN2] += np.int64(round(ties * own * own * TIE_SCORE_SCALE))
