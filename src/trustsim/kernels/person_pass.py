@@ -80,7 +80,7 @@ def _record_metrics(p, people, sc, s, i, individual, crimes, detected, sums, his
         acc[_ENTRIES] += 1
     if lists & LIST_EXIT:
         acc[_EXITS] += 1
-    if not s.flags[i] & SANCTIONED_FLAG:
+    if not s.shown[i] & SANCTIONED_FLAG:
         return
     acc[_SANCTIONED] += 1
     for m in range(N_MEASURES):
@@ -118,7 +118,7 @@ class Scratch(NamedTuple):
         return Scratch(
             np.empty(N_EVENT_KINDS), np.empty(N_EVENT_KINDS), np.zeros(N_EVENT_KINDS, np.int64),
             np.zeros(N_EVENT_KINDS, np.int64), np.zeros(N_EVENT_KINDS, np.int64), np.zeros(N_EVENT_KINDS, np.int64),
-            np.empty((max_household, N_EVENT_KINDS), np.uint8), np.empty(max_household), np.empty((max_household, 2)),
+            np.empty((max_household, N_EVENT_KINDS), np.uint8), np.empty(max_household), np.empty(max_household), np.empty(max_household, np.uint8),
             np.zeros(max_household, np.uint8), np.zeros(max_household, np.uint8), np.zeros(max_household, np.int64),
             np.zeros(max_household, np.int64),
         )
@@ -134,8 +134,8 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
     """Stages 1-5 for the households of chunks first, first + stride, ... of chunks."""
     means, scratch, right, false_match, linkage, out = (
         work.means, work.misfiled_kinds, work.right, work.false_match, work.linkage, work.out)
-    event_cause, individual, travel, held, appealed, crimes, detected = (
-        work.event_cause, work.individual, work.travel, work.held, work.appealed, work.crimes, work.detected)
+    event_cause, individual, kept, deterred, held, appealed, crimes, detected = (
+        work.event_cause, work.individual, work.kept, work.deterred, work.held, work.appealed, work.crimes, work.detected)
     for c in range(first, chunks.shape[0] - 1, stride):
         lo, end = chunks[c], chunks[c + 1]
         at = np.searchsorted(owners, lo)
@@ -146,10 +146,8 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
             for j in range(hi - lo):
                 i = lo + j
                 # 1. behaviour
-                b.shock_until[i], kept = behaviour.expected(p, people, b, sc, s, risk, behaviour_keys, i, t, means)
-                flight, rail = behaviour.travel_means(p, people, s, i, kept)
-                travel[j, 0] = flight
-                travel[j, 1] = rail
+                b.shock_until[i], kept[j] = behaviour.expected(p, people, b, sc, s, risk, behaviour_keys, i, t, means)
+                deterred[j] = behaviour.deterred(s, i)
                 # 2. surveillance
                 urban = people.urban[i]
                 out[:] = 0
@@ -184,8 +182,8 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
                     tracing.person_step(trace, trace.slot[i], right, false_match, linkage, individual[j], sc.social[i],
                                         sc.score[i])
             # 4. sanctions
-            at = sanctions.household(p, rules, sanctions_keys, behaviour_keys, sc, s, lo, hi, t, event_cause,
-                                     individual, travel, held, appealed, owners, owner_until, at)
+            at = sanctions.household(p, rules, sanctions_keys, behaviour_keys, people, sc, s, lo, hi, t, event_cause,
+                                     individual, kept, deterred, held, appealed, owners, owner_until, at)
             for j in range(hi - lo):
                 i = lo + j
                 if s.lists[i] & CLEARED:

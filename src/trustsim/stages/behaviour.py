@@ -16,6 +16,7 @@ inside the Numba passes (kernels/person_pass.py).
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 from ..rng import poisson_inverse, unit_jit
 from ..society.codes import dissent_value_jit, income_value_jit, unit_value_jit
@@ -101,15 +102,23 @@ def expected(p, people, b, sc, s, risk, keys, i, t, means):
 
 
 @numba.njit(cache=True, inline="always")
-def travel_means(p, people, s, i, kept):
-    """Expected flight and rail ticket attempts this step; bans in force at its start deter them."""
-    travel = income_value_jit(people.income[i]) * p.income_norm * kept
+def deterred(s, i):
+    """The travel bans person i is under at the step's start, which deter attempts: bit 0 flights, bit 1 rail."""
     cause = s.cause
+    flights = _under(cause, _FLIGHT_BAN, i) or _under(cause, _ID_BLOCK, i)
+    return np.uint8((1 if flights else 0) | (2 if _under(cause, _RAIL_BAN, i) else 0))
+
+
+@numba.njit(cache=True, inline="always")
+def travel_means(p, people, i, kept, deterred):
+    """Expected flight and rail ticket attempts this step, given the share of income kept and the bans
+    that deter them (deterred()). Only the banned need them, so only they pay for decoding income."""
+    travel = income_value_jit(people.income[i]) * p.income_norm * kept
     flight = p.flight_rate * travel
-    if _under(cause, _FLIGHT_BAN, i) or _under(cause, _ID_BLOCK, i):
+    if deterred & 1:
         flight *= p.banned_attempt_factor
     rail = p.rail_rate * travel
-    if _under(cause, _RAIL_BAN, i):
+    if deterred & 2:
         rail *= p.banned_attempt_factor
     return flight, rail
 

@@ -33,7 +33,7 @@ from ..context import ON_BLACKLIST, ON_COURT_LIST, Context
 from ..rng import unit_jit
 from ..state import (
     APPEAL_GRANTED, APPEAL_NONE, APPEAL_REFUSED, BLACKLIST, CAUSE, CLEARED, COURT_LIST, EVENT, LIST_ENTRY, LIST_EXIT, LOW_FLAG, MEASURE, MEMBER_FLAG,
-    N_MEASURES, NOT_APPLIED, SANCTIONED_FLAG, State,
+    N_MEASURES, NOT_APPLIED, SANCTIONED_FLAG, State, shown_jit,
 )
 from . import behaviour
 from .scoring import score_cause
@@ -155,12 +155,13 @@ def _appeal(p, keys, s, i):
 
 
 @numba.njit(cache=True, inline="always")
-def household(p, rules, keys, behaviour_keys, sc, s, lo, hi, t, event_cause, individual, travel, held, appealed, owners,
-              owner_until, at):
+def household(p, rules, keys, behaviour_keys, people, sc, s, lo, hi, t, event_cause, individual, kept, deterred, held,
+              appealed, owners, owner_until, at):
     """Stages 1-7 for the household of people lo..hi-1; returns the next index into owners.
 
     event_cause[j, kind]: cause of person lo + j's observed events (NOT_APPLIED: none);
-    individual[j]: their individual score; travel[j]: expected flight and rail attempts;
+    individual[j]: their individual score; kept[j], deterred[j]: their share of income kept and the
+    bans that deter their travel (behaviour.travel_means);
     held: scratch of one measure bitmask per member; appealed: scratch of each member's appeal
     outcome (APPEAL_NONE, APPEAL_REFUSED or APPEAL_GRANTED), for the trace; owners / owner_until: barred firm owners,
     sorted, read from index at.
@@ -235,8 +236,14 @@ def household(p, rules, keys, behaviour_keys, sc, s, lo, hi, t, event_cause, ind
 
         flight_banned = (applied >> _FLIGHT_BAN) & 1 or (applied >> _ID_BLOCK) & 1
         rail_banned = (applied >> _RAIL_BAN) & 1
-        s.flight_denials[i] = behaviour.attempts(behaviour_keys, behaviour.FLIGHT, i, travel[j, 0]) if flight_banned else 0
-        s.rail_denials[i] = behaviour.attempts(behaviour_keys, behaviour.RAIL, i, travel[j, 1]) if rail_banned else 0
+        s.flight_denials[i] = 0
+        s.rail_denials[i] = 0
+        if flight_banned or rail_banned:
+            flight, rail = behaviour.travel_means(p, people, i, kept[j], deterred[j])
+            if flight_banned:
+                s.flight_denials[i] = behaviour.attempts(behaviour_keys, behaviour.FLIGHT, i, flight)
+            if rail_banned:
+                s.rail_denials[i] = behaviour.attempts(behaviour_keys, behaviour.RAIL, i, rail)
 
         rewards = np.uint8(0)
         flags = np.uint8(0)
@@ -250,5 +257,5 @@ def household(p, rules, keys, behaviour_keys, sc, s, lo, hi, t, event_cause, ind
         if listed or applied:
             flags |= SANCTIONED_FLAG
         s.rewards[i] = rewards
-        s.flags[i] = flags
+        s.shown[i] = shown_jit(score[i], flags)
     return at
