@@ -138,7 +138,7 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
         work.event_cause, work.individual, work.kept, work.deterred, work.held, work.appealed, work.crimes, work.detected)
     for c in range(first, chunks.shape[0] - 1, stride):
         lo, end = chunks[c], chunks[c + 1]
-        at = np.searchsorted(owners, lo)
+        at = sanctions.first_owner(owners, lo)
         while lo < end:
             hi = lo + 1
             while hi < end and people.household[hi] == people.household[lo]:
