@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 import trustsim
@@ -79,3 +80,33 @@ def test_a_cold_kernel_cache_is_detected_so_the_first_run_can_say_it_compiles(tm
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("preset", ["national_2020", "financial_only", "judicial_lists"])
+def test_the_person_pass_compiled_ahead_on_a_blank_society_is_the_one_a_run_uses(preset):
+    """kernels/ahead.py compiles the person pass on Society.blank in a second process; that is only
+    of use if it has the argument types of a real run, so nothing new is compiled here."""
+    from trustsim.kernels.ahead import compile_person_pass
+    from trustsim.kernels.person_pass import _households
+
+    scenario = trustsim.load_scenario(preset, {"population.people": 2_000, "run.years": 2 * 7 / 365.25})
+    trustsim.simulate(scenario)
+    before = set(_households.signatures)
+    compile_person_pass(scenario)
+    assert set(_households.signatures) == before
+
+
+def test_the_second_process_that_compiles_ahead_runs_to_the_end():
+    from trustsim.kernels.ahead import compile_ahead
+
+    assert compile_ahead(trustsim.load_scenario("national_2020")).wait() == 0
+
+
+def test_a_society_with_an_array_of_another_dtype_is_refused():
+    from trustsim.society.society import Society
+
+    scenario = trustsim.load_scenario("national_2020")
+    blank = Society.blank(scenario)
+    people = {**blank.people, "household": blank.people["household"].astype(np.int64)}
+    with pytest.raises(TypeError, match="household"):
+        Society(blank.n, people, blank.region_names, blank.firms, blank.network, scenario)

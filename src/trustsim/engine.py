@@ -39,6 +39,7 @@ import psutil
 from . import rng
 from .context import Context
 from .errors import Interrupted, UserError
+from .kernels.ahead import AheadCompile, compile_ahead
 from .kernels.cache import step_kernels_cached
 from .kernels.person_pass import person_pass
 from .metrics import Recorder
@@ -138,7 +139,7 @@ def step(ctx: Context, state: State, recorder: Recorder, t: int, call=_untimed, 
 
 
 def _run(scenario: Scenario, seed: int, timings: Timings | None, society: Society | None = None,
-         tracer: Tracer | None = None, checkpoints: Checkpoints | None = None,
+         tracer: Tracer | None = None, checkpoints: Checkpoints | None = None, ahead: AheadCompile | None = None,
          ) -> Iterator[tuple[int, Context, State, Recorder]]:
     call = timings.timed if timings is not None else _untimed
     if society is None:
@@ -147,6 +148,8 @@ def _run(scenario: Scenario, seed: int, timings: Timings | None, society: Societ
     ctx = Context.build(scenario, society, seed)
     recorder = Recorder(ctx)
     state = initial_state(ctx, recorder)
+    if ahead is not None:
+        ahead.wait()  # the person pass, compiled meanwhile in a second process, is in the cache
     if tracer is not None:
         tracer.start(ctx, state)
     first = checkpoints.restore(ctx, state, recorder) if checkpoints is not None else 0
@@ -176,13 +179,16 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings:
     traced = scenario.run.trace
     steps = scenario.run.steps
     done = checkpoints.step if checkpoints is not None else 0
-    if progress and not step_kernels_cached():
-        print("Compiling trustsim's kernels: this first run takes about 45 seconds longer, once; "
-              "later runs start at once.", file=sys.stderr, flush=True)
+    ahead = None
+    if not step_kernels_cached():
+        if progress:
+            print("Compiling trustsim's kernels: this first run takes about 20 seconds longer, once; "
+                  "later runs start at once.", file=sys.stderr, flush=True)
+        ahead = compile_ahead(scenario)
     try:
         with _ONE_RUN_AT_A_TIME, _progress(progress, steps * (2 if traced else 1), scenario.name, done) as advance:
             outcomes = None
-            for t, ctx, state, recorder in _run(scenario, seed, timings, checkpoints=checkpoints):
+            for t, ctx, state, recorder in _run(scenario, seed, timings, checkpoints=checkpoints, ahead=ahead):
                 call("metrics", recorder.record, t)
                 done = t + 1
                 if checkpoints is not None:
@@ -205,6 +211,9 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings:
                 traced_people = tracer.people_frame(ctx)
     except KeyboardInterrupt:
         raise Interrupted(done, steps) from None
+    finally:
+        if ahead is not None:
+            ahead.stop()
     return Result(
         scenario=scenario,
         seed=seed,

@@ -24,10 +24,16 @@ from trustsim.society.memory import expected_degrees
 from trustsim.society.network import LAYERS, Network
 from trustsim.society.people import OLD_AGE
 
-PEOPLE_KEYS = (
-    "age", "female", "region", "urban", "occupation", "minority", "household", "firm", "income",
-    "reliability", "law_abidance", "dissent", "online_activity", "gaming", "drinking", "sociability",
-)
+# The people's and firms' arrays and their dtypes: what build_society stores and what the run's
+# kernels are compiled for (checked on every Society).
+PEOPLE_DTYPES = {
+    "age": np.uint8, "female": np.uint8, "region": np.uint8, "urban": np.uint8, "occupation": np.uint8,
+    "minority": np.uint8, "household": np.int32, "firm": np.int32,
+    **{name: np.uint16 for name in ("income", "reliability", "law_abidance", "dissent", "online_activity", "gaming",
+                                    "drinking", "sociability")},
+}
+PEOPLE_KEYS = tuple(PEOPLE_DTYPES)
+FIRM_DTYPES = {"owner": np.int32, "region": np.uint8, "size": np.int32, "corruption": np.float32}
 LOCALITY_WINDOW = 4096  # indices: a 16 KiB span of float32 scores, well inside the L2 cache
 
 
@@ -42,8 +48,24 @@ class Society:
     occupation_names: tuple[str, ...] = field(default=OCCUPATIONS)
 
     def __post_init__(self) -> None:
+        for columns, dtypes in ((self.people, PEOPLE_DTYPES), (self.firms, FIRM_DTYPES)):
+            wrong = {k: str(v.dtype) for k, v in columns.items() if v.dtype != dtypes.get(k)}
+            if wrong or columns.keys() != dtypes.keys():
+                raise TypeError(f"society arrays {sorted(columns)} do not match their declared dtypes: {wrong}")
         for array in (*self.people.values(), *self.firms.values()):
             array.flags.writeable = False
+
+    @classmethod
+    def blank(cls, scenario: Scenario, people: int = 4) -> "Society":
+        """A household of `people` alike people, with no firm and no tie: the arrays of a built
+        society at no cost, for compiling a scenario's kernels without building it (kernels/ahead.py)."""
+        columns = {k: np.zeros(people, dtype) for k, dtype in PEOPLE_DTYPES.items()}
+        for k in codes.CODED:
+            columns[k][:] = 32768  # mid-range, so that no trait's mean is 0
+        columns["firm"][:] = -1
+        firms = {k: np.zeros(0, dtype) for k, dtype in FIRM_DTYPES.items()}
+        network = Network(np.zeros(people + 1, np.int64), np.zeros(0, np.int32), np.zeros((2, people), np.uint8))
+        return cls(people, columns, list(scenario.population.regions), firms, network, scenario)
 
     def value(self, name: str) -> np.ndarray:
         """A people column in natural units: income and the traits decoded from their 16-bit codes."""
