@@ -24,6 +24,11 @@ def test_first_run_benchmark_runs():
     assert "| empty (first run after installing) |" in out and "Compiling trustsim's kernels" in out
 
 
+def test_national_benchmark_runs():
+    out = run(BENCH / "bench_national.py", "--quick")
+    assert "| society build s | mean step s |" in out and "a year (projected)" in out
+
+
 def test_profile_runs_or_says_why_not():
     out = run(BENCH / "bench_profile.py", "--quick")
     assert "By source line:" in out or "skipped" in out
