@@ -152,24 +152,48 @@ def _kept(active, e):
 
 
 @numba.njit(cache=True, inline="always")
-def _layer_sums(active, indices, shown, first, last, home_start, home_end):
-    """Over the kept ties first..last-1 (one layer of a row): how many there are, how many are to
-    members, the sum of those members' shown scores (integer steps) and of their squares, how many
-    of them are low-scored, and how many contacts live in the household home_start..home_end-1."""
-    kept = members = codes = squares = low = home = 0
-    for e in range(first, last):
+def _row_sums(active, indices, shown, row, work_start, friends_start, end, home_start, home_end):
+    """Over the kept ties of a row, per layer (family, work, friends): how many there are, how many
+    are to members, the sum of those members' shown scores (integer steps) and of their squares,
+    and how many of them are low-scored; and how many family contacts share one's household
+    (home_start..home_end-1). One loop with each tie's layer as a mask, and integer sums, so the
+    loop has no branch and work's sums are the row's less family's and friends'."""
+    kept = members = codes = squares = low = 0
+    family_kept = family_members = family_codes = family_squares = family_low = 0
+    friends_kept = friends_members = friends_codes = friends_squares = friends_low = 0
+    home = 0
+    for e in range(row, end):
         j = np.int64(indices[e])
         word = np.int64(shown[j])
         on = np.int64(_kept(active, e))
-        counted = word & MEMBER_FLAG & on
+        family = -np.int64(e < work_start)  # all ones on a family tie, else 0
+        friends = -np.int64(e >= friends_start)
+        counted = word & MEMBER_FLAG & on  # 1: a member contact, still kept
         theirs = (word >> SHOWN_SHIFT) * counted
+        square = theirs * theirs
+        is_low = (word >> _LOW_BIT) & counted
         kept += on
         members += counted
         codes += theirs
-        squares += theirs * theirs
-        low += (word >> _LOW_BIT) & counted
-        home += on & (home_start <= j) & (j < home_end)
-    return kept, members, codes, squares, low, home
+        squares += square
+        low += is_low
+        family_kept += on & family
+        family_members += counted & family
+        family_codes += theirs & family
+        family_squares += square & family
+        family_low += is_low & family
+        friends_kept += on & friends
+        friends_members += counted & friends
+        friends_codes += theirs & friends
+        friends_squares += square & friends
+        friends_low += is_low & friends
+        home += on & family & (home_start <= j) & (j < home_end)
+    family_sums = (family_kept, family_members, family_codes, family_squares, family_low)
+    friends_sums = (friends_kept, friends_members, friends_codes, friends_squares, friends_low)
+    work_sums = (kept - family_kept - friends_kept, members - family_members - friends_members,
+                 codes - family_codes - friends_codes, squares - family_squares - friends_squares,
+                 low - family_low - friends_low)
+    return (family_sums, work_sums, friends_sums), home
 
 
 @numba.njit(cache=True, _nrt=False, inline="always")
@@ -194,7 +218,7 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
         slot = trace.slot[i] if trace.on else -1
         row, end = indptr[i], indptr[i + 1]
         # Three sweeps over the row. The first reads every contact's word with no branch that waits
-        # on it, so the reads overlap; the other two find the words in the cache.
+        # on it, so the reads overlap; distancing and the sums then find the words in the cache.
         flagged = 0  # punished contacts, before this step's distancing
         may_drop = 0  # ties that distancing may drop: a member and a low-scored contact, either way
         for e in range(row, end):
@@ -215,22 +239,18 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
                     if slot >= 0:
                         tracing.add(trace, slot, tracing.TIE_DROPPED + layer, tracing.BY_THEM + who - 1, j)
         degree = 0
-        relatives = False
         ties = 0
         other = 0  # sums over ties of contacts' shown scores, in integer steps: exact in any order
         other2 = 0
         weight_sum = 0.0
         score_sum = 0.0
         low = 0
-        first = row
+        layers, home = _row_sums(active, indices, shown, row, row + layer_start[0, i], row + layer_start[1, i], end,
+                                 home_start, home_end)
+        relatives = home > 0
         for layer in range(3):
-            last = row + layer_start[layer, i] if layer < 2 else end
-            kept, members, codes, squares, low_members, home = _layer_sums(
-                active, indices, shown, first, last, home_start, home_end)
-            first = last
+            kept, members, codes, squares, low_members = layers[layer]
             degree += kept
-            if layer == 0:
-                relatives = home > 0
             if member_i:
                 ties += members
                 other += codes
