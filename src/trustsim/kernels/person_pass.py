@@ -32,6 +32,7 @@ from ..state import (
 )
 from ..stages import behaviour, sanctions, scoring, surveillance
 from .. import trace as tracing
+from .search import first_at_least
 from .threads import in_threads
 
 _TRUE, _FALSE_MATCH, _LINKAGE = np.uint8(CAUSE["true"]), np.uint8(CAUSE["false_match"]), np.uint8(CAUSE["linkage_error"])
@@ -138,7 +139,7 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
         work.event_cause, work.individual, work.kept, work.deterred, work.held, work.appealed, work.crimes, work.detected)
     for c in range(first, chunks.shape[0] - 1, stride):
         lo, end = chunks[c], chunks[c + 1]
-        at = sanctions.first_owner(owners, lo)
+        at = first_at_least(owners, 0, owners.shape[0], lo)  # the chunk's first barred owner
         while lo < end:
             hi = lo + 1
             while hi < end and people.household[hi] == people.household[lo]:

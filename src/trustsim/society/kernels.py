@@ -17,6 +17,7 @@ import math
 import numba
 import numpy as np
 
+from trustsim.kernels.search import first_at_least
 from trustsim.rng import mix64_jit, poisson_inverse, unit_jit
 from trustsim.society.codes import dissent_code_jit, dissent_value_jit, unit_code_jit
 
@@ -698,14 +699,8 @@ def per_entry(start, stop, indptr, layer_start, values, out):
 @numba.njit(cache=True, inline="always")
 def _in_run(indices, lo, hi, j):
     """Whether j is in the sorted run indices[lo:hi]."""
-    end = hi
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if indices[mid] < j:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo < end and indices[lo] == j
+    k = first_at_least(indices, lo, hi, j)
+    return k < hi and indices[k] == j
 
 
 @numba.njit(cache=True)

@@ -61,20 +61,6 @@ def list_firms(ctx: Context, state: State, t: int, observed: np.ndarray) -> tupl
 
 
 @numba.njit(cache=True, inline="always")
-def first_owner(owners, i):
-    """Index of the first barred owner at or after person i in the sorted owners (a binary search
-    by hand: np.searchsorted would add a second or more to a first run's compilation)."""
-    lo, hi = 0, owners.shape[0]
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if owners[mid] < i:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@numba.njit(cache=True, inline="always")
 def _erroneous_first(cause, worst):
     """Fold one part's cause into the first erroneous cause found so far (NOT_APPLIED: none)."""
     return worst if cause == TRUE else min(worst, cause)
