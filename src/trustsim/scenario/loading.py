@@ -27,7 +27,8 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ValidationError
 
 from trustsim.errors import UserError
-from trustsim.scenario.schema import Scenario
+from trustsim.scenario.schema import AUDIT_METRICS, Scenario
+from trustsim.scenario.observations import check_observations
 from trustsim.scenario.uncertainty import check_ranges
 
 _SUFFIXES = (".yaml", ".yml")
@@ -485,4 +486,5 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
     if overrides:
         scenario = apply_overrides(scenario, overrides, top.label)
     check_ranges(scenario, scenario.uncertainty, top.label)
+    check_observations(scenario.observations, AUDIT_METRICS, top.label)
     return scenario

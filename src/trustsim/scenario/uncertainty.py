@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -28,6 +29,7 @@ class PlausibleRange(BaseModel):
 
     range: tuple[float, float] = Field(description="lowest and highest plausible value, lo < hi")
     reason: str = Field("", description="one line: why this range (a source, or why it is an assumption)")
+    log: bool = Field(False, description="sample evenly in log(value): for a rate whose range spans decades")
 
     @model_validator(mode="before")
     @classmethod
@@ -43,6 +45,23 @@ class PlausibleRange(BaseModel):
         if not pair[0] < pair[1]:
             raise ValueError(f"lo ({pair[0]:g}) must be < hi ({pair[1]:g})")
         return pair
+
+    @model_validator(mode="after")
+    def _positive_on_log(self) -> PlausibleRange:
+        if self.log and not self.range[0] > 0:
+            raise ValueError(f"a log range needs lo > 0, got {self.range[0]:g}")
+        return self
+
+    def from_unit(self, u):
+        """The value at u in [0, 1] of the range (evenly in the log when `log`)."""
+        return self.lo * (self.hi / self.lo) ** u if self.log else self.lo + (self.hi - self.lo) * u
+
+    def to_unit(self, value):
+        """Where a value lies in the range, 0 at lo and 1 at hi (in the log when `log`)."""
+        value = np.asarray(value, dtype=float)
+        if self.log:
+            return np.log(value / self.lo) / np.log(self.hi / self.lo)
+        return (value - self.lo) / (self.hi - self.lo)
 
     @property
     def lo(self) -> float:

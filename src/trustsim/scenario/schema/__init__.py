@@ -20,8 +20,9 @@ import datetime as dt
 
 from pydantic import Field
 
+from trustsim.scenario.observations import Observations
 from trustsim.scenario.schema.base import (
-    DIMENSIONS, EVENT_KINDS, MEASURES, OCCUPATIONS, REWARDS, EventKind, Measure, Occupation, Reward, Section, param,
+    AUDIT_METRICS, DIMENSIONS, EVENT_KINDS, MEASURES, OCCUPATIONS, REWARDS, EventKind, Measure, Occupation, Reward, Section, param,
 )
 from trustsim.scenario.schema.behaviour import Behaviour
 from trustsim.scenario.schema.responses import Chilling, Compliance, Deterrence, Distancing, Responses
@@ -67,10 +68,13 @@ class Scenario(Section):
     uncertainty: dict[str, PlausibleRange] = param(
         {}, "-", "plausible range [lo, hi] and reason of each assumed parameter, by dotted key (docs/ensembles.md)"
     )
+    observations: Observations = Field(
+        default_factory=Observations,
+        description="published figures and design premises to condition on, with their uncertainty (docs/posterior.md)")
 
 
 __all__ = [
-    "CENSUS_2020_PROVINCES", "DIMENSIONS", "EVENT_KINDS", "MEASURES", "MINORITY_WEIGHT_2020", "OCCUPATIONS",
+    "AUDIT_METRICS", "CENSUS_2020_PROVINCES", "DIMENSIONS", "EVENT_KINDS", "MEASURES", "MINORITY_WEIGHT_2020", "OCCUPATIONS",
     "REWARDS", "Appeals", "Association", "Behaviour", "Chilling", "Compliance", "Condition", "CourtList",
     "Deterrence", "Distancing", "Effects", "EventKind", "EventPoints", "FaceRecognition", "FamilyLayer", "Firms",
     "FriendsLayer", "GroupMultiplier", "Measure", "Network", "Occupation", "Participation", "Population",

@@ -34,6 +34,7 @@ MEASURES = (
     "blacklist",
 )
 Measure = Literal[MEASURES]
+WRONGFUL_CAUSES = ("false_match", "linkage_error", "association")  # why a sanction was wrongful (docs/model.md)
 REWARDS = ("easy_loans", "visa_facilitation", "deposit_waiver")
 Reward = Literal[REWARDS]
 EVENT_KINDS = (
@@ -50,6 +51,16 @@ EVENT_KINDS = (
     "blood_donation",
 )
 EventKind = Literal[EVENT_KINDS]
+# The audit metrics a run records (docs/model.md, metrics.py), by name: what observations may name.
+AUDIT_METRICS = (
+    "score_mean", "score_p10", "score_p50", "score_p90", "score_gini",
+    "blacklist_share", "blacklist_count", "blacklist_entries", "blacklist_exits",
+    *(f"sanctioned_share.{m}" for m in MEASURES), "sanctioned_any_share", "flight_denials", "rail_denials",
+    "wrongful_sanction_share", *(f"wrongful_by_cause.{c}" for c in WRONGFUL_CAUSES),
+    "association_only_penalty_share", "disparate_impact_ratio", "expressed_dissent_ratio", "dissident_degree_ratio",
+    "isolated_share", "sanctioned_tie_loss", "score_tie_correlation", "crime_rate", "detected_crime_share",
+    "reward_share", "opt_in_share",
+)
 
 
 def param(default: Any, unit: str, doc: str, **bounds: Any) -> Any:
