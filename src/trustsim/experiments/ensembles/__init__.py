@@ -51,7 +51,7 @@ class Analysis:
         return self.design.size - int((self.runs["status"] == "complete").sum())
 
 
-def _prepare(scenario: str | Scenario, people: int | None, years: float | None,
+def prepare(scenario: str | Scenario, people: int | None, years: float | None,
              overrides: Mapping[str, Any] | None, vary: Mapping[str, PlausibleRange] | None,
              only: Sequence[str] | None) -> tuple[Scenario, dict[str, PlausibleRange]]:
     fixed = dict(overrides or {})
@@ -87,7 +87,7 @@ def ensemble(scenario: str | Scenario, seeds: int = 10, *, seed: int = 0, people
              workers: int | None = None, scheduler: str | None = None, out: str | Path = "trustsim-ensemble",
              progress: bool = False, evaluate: Evaluate = simulate_metrics) -> Analysis:
     """The scenario as it is under seeds seed..seed+K-1; writes OUT/ensemble.html."""
-    loaded, _ = _prepare(scenario, people, years, overrides, vary, None)  # --vary is checked, not sampled
+    loaded, _ = prepare(scenario, people, years, overrides, vary, None)  # --vary is checked, not sampled
     design = seeds_design(seeds, seed)
     metrics = _metrics(metrics)
     out, ensemble_id, counts, runs, traj = _execute(loaded, design, metrics, out, workers, scheduler, progress, evaluate)
@@ -105,7 +105,7 @@ def uncertainty(scenario: str | Scenario, samples: int = 64, seeds_per_sample: i
     """N points over the plausible ranges, S seeds each; writes OUT/uncertainty.html and OUT/uncertainty.json."""
     if design not in ("lhs", "sobol"):
         raise UserError(f"--design {design}: unknown; allowed: lhs, sobol")
-    loaded, ranges = _prepare(scenario, people, years, overrides, vary, only)
+    loaded, ranges = prepare(scenario, people, years, overrides, vary, only)
     plan = uncertainty_design(ranges, samples, seeds_per_sample, seed, design)
     metrics = _metrics(metrics)
     out, ensemble_id, counts, runs, traj = _execute(loaded, plan, metrics, out, workers, scheduler, progress, evaluate)
@@ -126,7 +126,7 @@ def sensitivity(scenario: str | Scenario, method: str = "morris", samples: int =
     """
     if method not in ("morris", "sobol"):
         raise UserError(f"--method {method}: unknown; allowed: morris, sobol")
-    loaded, ranges = _prepare(scenario, people, years, overrides, vary, only)
+    loaded, ranges = prepare(scenario, people, years, overrides, vary, only)
     if method == "sobol" and not is_power_of_two(samples):
         warnings.warn(f"--samples {samples} is not a power of two; Sobol' estimates converge best at 2^n "
                       f"(e.g. {1 << max(0, samples.bit_length() - 1)} or {1 << samples.bit_length()})", stacklevel=2)

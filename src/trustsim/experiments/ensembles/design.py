@@ -23,7 +23,7 @@ from scipy.stats import qmc
 from trustsim.errors import UserError
 from trustsim.scenario.uncertainty import PlausibleRange
 
-Kind = Literal["ensemble", "uncertainty", "sensitivity"]
+Kind = Literal["ensemble", "uncertainty", "sensitivity", "posterior"]
 MORRIS_LEVELS = 4  # grid levels of a Morris trajectory (SALib's default)
 
 
@@ -38,6 +38,7 @@ class Design:
     points: np.ndarray  # (samples, len(keys))
     seeds: tuple[int, ...]
     options: Mapping[str, Any] = field(default_factory=dict)
+    seed_per_sample: bool = False  # sample i runs once, with seed seeds[0] + i (a bank: chance varies too)
 
     @property
     def problem(self) -> dict[str, Any]:
@@ -46,13 +47,16 @@ class Design:
 
     @property
     def size(self) -> int:
-        return len(self.points) * len(self.seeds)
+        return len(self.points) * (1 if self.seed_per_sample else len(self.seeds))
+
+    def seeds_of(self, sample: int) -> tuple[int, ...]:
+        return (self.seeds[0] + sample,) if self.seed_per_sample else self.seeds
 
     def runs(self) -> Iterator[tuple[int, int, dict[str, float]]]:
         """(sample, seed, {key: value}) for every run, sample by sample."""
         for sample, row in enumerate(self.points):
             values = {k: float(v) for k, v in zip(self.keys, row)}
-            for seed in self.seeds:
+            for seed in self.seeds_of(sample):
                 yield sample, seed, values
 
     def ensemble_id(self, scenario_json: str, metrics: Sequence[str]) -> str:
@@ -60,6 +64,8 @@ class Design:
         spec = {"kind": self.kind, "method": self.method, "keys": self.keys, "ranges": self.ranges,
                 "points": self.points.round(15).tolist(), "seeds": self.seeds, "options": dict(self.options),
                 "metrics": list(metrics), "scenario": json.loads(scenario_json)}
+        if self.seed_per_sample:  # kept out of the spec otherwise, so earlier ensembles keep their ids
+            spec["seed_per_sample"] = True
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -84,9 +90,13 @@ def uncertainty_design(ranges: Mapping[str, PlausibleRange], samples: int, seeds
     keys, bounds = _space(ranges)
     sampler = (qmc.LatinHypercube(d=len(keys), seed=seed) if method == "lhs"
                else qmc.Sobol(d=len(keys), scramble=True, seed=seed))
-    unit = sampler.random(samples)
-    points = qmc.scale(unit, [b[0] for b in bounds], [b[1] for b in bounds])
+    points = from_unit(ranges, sampler.random(samples))
     return Design("uncertainty", method, keys, bounds, points, tuple(range(seed, seed + seeds_per_sample)))
+
+
+def from_unit(ranges: Mapping[str, PlausibleRange], unit: np.ndarray) -> np.ndarray:
+    """Points of the unit cube (one column per range) as values of the ranges (log ranges evenly in the log)."""
+    return np.column_stack([r.from_unit(unit[:, j]) for j, r in enumerate(ranges.values())])
 
 
 def sensitivity_design(ranges: Mapping[str, PlausibleRange], method: str, samples: int, seed: int) -> Design:
