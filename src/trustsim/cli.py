@@ -1,5 +1,5 @@
 """The `trustsim` command line: run, resume, validate, presets, report, case, compare, calibrate, ensemble,
-uncertainty, sensitivity, explore.
+uncertainty, sensitivity, posterior, explore.
 
 Each command is a thin layer over the Python API. `main` is the entry point (the installed
 `trustsim` command and `python -m trustsim`): it turns a UserError or a usage error into one line,
@@ -19,6 +19,7 @@ from trustsim.checkpoint import SUGGESTED_EVERY, Checkpoints
 from trustsim.engine import check_memory, simulate
 from trustsim.errors import Interrupted, UserError
 from trustsim.result import Result, format_value
+from trustsim.scenario.observations import check_dates
 from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets, source_label, source_of
 from trustsim.store import DB, REPORT, check_directory, open_results, rebuild_report
 
@@ -141,11 +142,15 @@ def validate(scenario: ScenarioArg, vary: VaryOption = None) -> None:
     s = load_scenario(scenario)
     check_memory(s, source_label(scenario))
     ranges = ranges_of(s, parse_vary(vary or []))
+    check_dates(s.observations, s.run, source_label(scenario))
     label = scenario if scenario == s.name else f"{scenario} ({s.name})"
+    figures = s.observations.figures.values()
+    premises = sum(o.kind == "premise" for o in figures)
     typer.echo(
         f"OK {label}: {s.population.people:,} people, {s.run.steps} steps of "
         f"{s.run.step_days} days from {s.run.start}, participation {s.participation.mode}, "
-        f"{len(s.sanctions.rules)} sanction rules, {len(s.rewards.rules)} reward rules, {len(ranges)} plausible ranges"
+        f"{len(s.sanctions.rules)} sanction rules, {len(s.rewards.rules)} reward rules, {len(ranges)} plausible ranges, "
+        f"{len(s.observations.figures) - premises} published figures and {premises} design premises to condition on"
     )
 
 
@@ -384,6 +389,42 @@ def sensitivity(
                                **common)
     if not quiet:
         _report(done, "sensitivity")
+
+
+@app.command()
+def posterior(
+    scenario: ScenarioArg = "national_2020",
+    simulations: Annotated[int, typer.Option(min=1, help="Runs in the bank, drawn from the plausible ranges.")] = 1000,
+    observations: Annotated[Path | None, typer.Option(
+        help="Condition on this observation file instead of the scenario's observations: (the bank is reused).")] = None,
+    draws: Annotated[int, typer.Option(min=1, help="Reruns of the model at posterior draws.")] = 100,
+    members: Annotated[int, typer.Option(min=1, help="Neural estimators in the ensemble, one per training seed.")] = 5,
+    seed: SeedOption = 0, people: PeopleOption = None, years: YearsOption = None, set_: SetOption = None,
+    vary: VaryOption = None, only: OnlyOption = None, workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    out: Annotated[Path, typer.Option(help="Directory for results.duckdb and posterior.html.")] = Path("trustsim-posterior"),
+    quiet: QuietOption = False,
+) -> None:
+    """Condition the plausible ranges on the public record; write OUT/posterior.html (needs the extra 'posterior')."""
+    from trustsim.experiments.posterior import posterior as run_posterior
+
+    check_directory(out)
+    done = run_posterior(scenario, simulations, seed=seed, people=people, years=years, only=only,
+                         observations=observations, draws=draws, members=members, workers=workers,
+                         scheduler=scheduler, out=out, progress=not quiet, **_common(set_, vary))
+    if quiet:
+        return
+    c = done.bank_counts
+    typer.echo(f"{done.scenario.name}, posterior {done.posterior_id}: bank of {c.total} runs ({c.skipped} already "
+               f"stored, {c.done} done, {c.failed} failed, {c.lost} lost now), {done.predictive_counts.total} reruns "
+               f"at posterior draws; {done.diagnostics['ess']:.0f} effective runs behind the weighted bank")
+    for r in done.headline.itertuples():
+        typer.echo(f"  {r.metric:<26} prior {format_value(r.metric, r.prior_q05)} to {format_value(r.metric, r.prior_q95)}"
+                   f"; posterior {format_value(r.metric, r.npe_q05)} to {format_value(r.metric, r.npe_q95)}"
+                   f" (weighted bank {format_value(r.metric, r.weighted_q05)} to "
+                   f"{format_value(r.metric, r.weighted_q95)}){'' if r.agree else '  the two disagree'}")
+    typer.echo(f"  {done.statement}")
+    typer.echo(f"wrote {done.page} and {done.page.parent / DB}")
 
 
 @app.command()

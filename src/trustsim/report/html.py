@@ -3,8 +3,9 @@
 Use `build_report(result, path)` to write it. plotly.js is embedded once, inline, so the file
 opens anywhere without a network. The summary (summary.py) and the sections (sections.py) are
 built from the run's own metrics; what a run lacks is listed as not in this run. When the
-directory holds an uncertainty analysis of the same scenario (uncertainty.json, written by
-`trustsim uncertainty`), the summary cites its 90% intervals. `render` fills a
+directory holds a posterior of the same scenario (posterior.json, written by `trustsim posterior`)
+the summary cites its 90% posterior intervals; else, when it holds an uncertainty analysis
+(uncertainty.json, `trustsim uncertainty`), its 90% intervals over the plausible assumptions. `render` fills a
 page template (templates/, all extending base.html); the comparison page uses it too.
 """
 
@@ -28,8 +29,9 @@ _TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 
-__all__ = ["INTERVALS_FILE", "build_report", "render", "summary"]
+__all__ = ["INTERVALS_FILE", "POSTERIOR_FILE", "build_report", "render", "summary"]
 INTERVALS_FILE = "uncertainty.json"  # written by `trustsim uncertainty` (experiments/ensembles/pages.py)
+POSTERIOR_FILE = "posterior.json"  # written by `trustsim posterior` (experiments/posterior/pages.py)
 
 
 def render(template: str, path: str | Path, **context) -> Path:
@@ -41,14 +43,19 @@ def render(template: str, path: str | Path, **context) -> Path:
 
 
 def _intervals(directory: Path, name: str) -> dict[str, dict[str, float]]:
-    """The 90% intervals an uncertainty analysis of this scenario left in the directory (uncertainty.json)."""
-    path = directory / INTERVALS_FILE
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8")).get(name, {}).get("metrics", {})
-    except (OSError, ValueError, AttributeError):
-        return {}  # an unreadable file only costs the intervals, never the report
+    """The 90% intervals of this scenario the directory holds: a posterior's (posterior.json) before a
+    prior's (uncertainty.json); each says which it is under "basis"."""
+    for file, basis in ((POSTERIOR_FILE, "posterior"), (INTERVALS_FILE, "prior")):
+        path = directory / file
+        if not path.is_file():
+            continue
+        try:
+            found = json.loads(path.read_text(encoding="utf-8")).get(name, {}).get("metrics", {})
+        except (OSError, ValueError, AttributeError):
+            continue  # an unreadable file only costs the intervals, never the report
+        if found:
+            return {metric: {**part, "basis": basis} for metric, part in found.items()}
+    return {}
 
 
 def build_report(result: Result, path: str | Path) -> Path:

@@ -52,15 +52,19 @@ def date_words(date: pd.Timestamp) -> str:
     return f"{date.day} {date:%B %Y}"
 
 
-Intervals = dict[str, dict[str, float]]  # metric -> {"low", "high"}: an uncertainty analysis of the scenario
+Intervals = dict[str, dict]  # metric -> {"low", "high", "basis"}: a posterior or an uncertainty analysis
 
 
 def _interval(intervals: Intervals, metric: str) -> str:
-    """' (90% interval 28-45% over the plausible assumptions)' when an uncertainty analysis gave one."""
+    """' (90% interval 28-45% over the plausible assumptions)', or '... posterior interval ..., given the
+    public record' when a posterior gave it."""
     if metric not in intervals:
         return ""
     part = intervals[metric]
-    return f" (90% interval {percent(part['low']).rstrip('%')}-{percent(part['high'])} over the plausible assumptions)"
+    span = f"{percent(part['low']).rstrip('%')}-{percent(part['high'])}"
+    if part.get("basis") == "posterior":
+        return f" (90% posterior interval {span}, given the public record: trustsim posterior)"
+    return f" (90% interval {span} over the plausible assumptions)"
 
 
 def _blacklist(v: MetricsView, represents: float, intervals: Intervals) -> str | None:
