@@ -13,7 +13,6 @@ import pytest
 
 from trustsim.cli import main
 from trustsim.errors import UserError
-from trustsim.experiments.posterior import inference
 from trustsim.experiments.posterior.observe import model_values
 from trustsim.result import METRIC_COLUMNS
 from trustsim.scenario.loading import load_scenario
@@ -258,3 +257,48 @@ def test_the_same_command_gives_the_same_posterior(toy, inprocess):
     assert same.posterior_id == done.posterior_id
     pd.testing.assert_frame_equal(same.parameters, done.parameters)
     pd.testing.assert_frame_equal(same.headline, done.headline)
+
+
+# --- other pages cite the posterior ------------------------------------------------------------
+
+def test_the_run_report_and_the_explorer_cite_a_posterior_before_a_prior(tmp_path):
+    from conftest import make_result
+
+    from trustsim.experiments.ensembles.pages import record_intervals
+    from trustsim.explore.app import cited_intervals
+    from trustsim.report.html import POSTERIOR_FILE, intervals_of
+    from trustsim.report.summary import summary
+
+    result = make_result()
+    result.metrics.loc[result.metrics["metric"] == "score_mean", "metric"] = "wrongful_sanction_share"
+    record_intervals(tmp_path, "national_2020", {"metrics": {"wrongful_sanction_share":
+                                                             {"median": 0.5, "low": 0.13, "high": 0.94}}})
+    assert intervals_of(tmp_path, "national_2020")["wrongful_sanction_share"]["basis"] == "prior"
+    assert "not yet conditioned on the public record" in cited_intervals(tmp_path, "national_2020")
+    record_intervals(tmp_path, "national_2020", {"metrics": {"wrongful_sanction_share":
+                                                             {"median": 0.3, "low": 0.28, "high": 0.45}}},
+                     POSTERIOR_FILE)
+    cited = intervals_of(tmp_path, "national_2020")
+    assert cited["wrongful_sanction_share"]["basis"] == "posterior"
+    sentences = summary(result, cited)
+    assert any("(90% posterior interval 28-45%, given the public record" in s for s in sentences), sentences
+    line = cited_intervals(tmp_path, "national_2020")
+    assert "a posterior" in line and "sanctioned wrongly 28.00% to 45.00%" in line, line
+    assert cited_intervals(tmp_path, "judicial_lists") is None
+
+
+def test_one_and_two_workers_give_the_same_posterior(tmp_path):
+    import sys
+
+    import cloudpickle
+
+    from trustsim.experiments.posterior import posterior
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # worker processes get the toy by value
+    observations = _toy_observations(tmp_path)
+    done = {n: posterior("national_2020", 120, only=TOY_KEYS, observations=observations, draws=10, members=1,
+                         workers=n, out=tmp_path / f"w{n}", evaluate=linear_toy, people=1000) for n in (1, 2)}
+    assert done[1].posterior_id == done[2].posterior_id
+    pd.testing.assert_frame_equal(done[1].parameters, done[2].parameters)
+    pd.testing.assert_frame_equal(done[1].fit, done[2].fit)
+    assert done[1].diagnostics == done[2].diagnostics | {"train_seconds": done[1].diagnostics["train_seconds"]}

@@ -86,10 +86,13 @@ def test_constraint_statement_names_the_most_narrowed_the_open_and_the_strongest
                                 shares, labels=LABELS)
     assert text == (
         "The record narrows most: surveillance.face_match_rate (by 60%) and responses.drop_ties (by 25%). "
-        "It leaves open how many points a critical post costs (each narrowed by less than 10%). "
+        "It leaves open 1 of the 3 assumptions, each narrowed by less than 10%: how many points a critical post costs. "
         "Of the observations, the flight bans to 2018 rules out the most by itself: 55% of the plausible "
         "settings; together they rule out 70%."
     )
+    # Many left open: a few named, the rest counted.
+    text = constraint_statement(KEYS, np.zeros(3), [], np.array([0.0]), labels=LABELS, most=1)
+    assert "It leaves open 3 of the 3 assumptions, each narrowed by less than 10%: " in text and "and 2 more." in text
     # Nothing narrowed and no figures: says so, and no sentence about figures.
     text = constraint_statement(KEYS, np.zeros(3), [], np.array([0.0]))
     assert text.startswith("The record narrows none of the 3 assumptions by 10% or more.")

@@ -2,7 +2,8 @@
 
 Streamlit runs this file (server.py starts it; tests run it with streamlit.testing's AppTest). It
 reads its settings from the environment: TRUSTSIM_EXPLORE_PRESET, TRUSTSIM_EXPLORE_PEOPLE and
-TRUSTSIM_EXPLORE_DIR (a results directory that may hold a sensitivity analysis of the preset).
+TRUSTSIM_EXPLORE_DIR (a results directory that may hold a sensitivity analysis of the preset, and a
+posterior or an uncertainty analysis of it, whose 90% intervals the readout cites).
 Levers sit in a form, so nothing runs until "Run" is pressed. The readout is the report's
 headline metrics with their change against the unchanged preset (same seed), the comparison
 page's plots with both runs, and a download of the changed scenario as YAML. Any error shows as
@@ -25,6 +26,7 @@ from trustsim.experiments.compare import Comparison
 from trustsim.explore.levers import STAGES, Lever, changed, importance, levers_for, ordered, unused_reason, values_of
 from trustsim.explore.runs import Request, cached, run_pair, scenario_yaml
 from trustsim.report.compare import figures, format_difference, title
+from trustsim.report.html import intervals_of
 from trustsim.report.plots import CONFIG, format_metric
 from trustsim.result import HEADLINE_METRICS
 from trustsim.scenario.loading import load_scenario
@@ -150,6 +152,23 @@ def show_metrics(result, base, any_change: bool) -> None:
                           delta_color=colour, help=explain)
 
 
+def cited_intervals(directory: Path | None, preset: str) -> str | None:
+    """A line citing the preset's 90% intervals from a posterior (else an uncertainty analysis) in directory."""
+    if directory is None:
+        return None
+    found = intervals_of(directory, preset)
+    shown = [m for m in SHOWN if m in found]
+    if not shown:
+        return None
+    spans = "; ".join(f"{LABELS.get(m, title(m))} {format_metric(m, found[m]['low'])} to "
+                      f"{format_metric(m, found[m]['high'])}" for m in shown)
+    if found[shown[0]].get("basis") == "posterior":
+        return (f"The unchanged preset given the public record (a posterior, trustsim posterior in {directory}), "
+                f"90% posterior intervals at the end of its run: {spans}.")
+    return (f"The unchanged preset over its plausible assumptions (trustsim uncertainty in {directory}; not yet "
+            f"conditioned on the public record), 90% intervals at the end of its run: {spans}.")
+
+
 def describe(request: Request, unchanged) -> str:
     """The changed levers in words: 'Appeals made: 2 -> 90 % per week'."""
     levers = {lever.key: lever for lever in levers_for(unchanged)}
@@ -176,6 +195,9 @@ def readout(request: Request) -> None:
     st.caption(f"{request.people:,} people, {years}, seed {request.seed}; changed: {describe(request, base.scenario)}; "
                f"ready in {seconds:.1f} s. Below each number: {CHANGED} minus the {UNCHANGED}, same seed.")
     show_metrics(result, base, bool(request.overrides))
+    cited = cited_intervals(settings()[2], request.preset)
+    if cited:
+        st.caption(cited)
     comparison = Comparison(labels=[UNCHANGED, CHANGED], seeds=[request.seed],
                             runs={UNCHANGED: [base], CHANGED: [result]})
     for id_, heading, fig in figures(comparison):

@@ -29,7 +29,7 @@ _TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 
-__all__ = ["INTERVALS_FILE", "POSTERIOR_FILE", "build_report", "render", "summary"]
+__all__ = ["INTERVALS_FILE", "POSTERIOR_FILE", "build_report", "intervals_of", "render", "summary"]
 INTERVALS_FILE = "uncertainty.json"  # written by `trustsim uncertainty` (experiments/ensembles/pages.py)
 POSTERIOR_FILE = "posterior.json"  # written by `trustsim posterior` (experiments/posterior/pages.py)
 
@@ -42,7 +42,7 @@ def render(template: str, path: str | Path, **context) -> Path:
     return path
 
 
-def _intervals(directory: Path, name: str) -> dict[str, dict[str, float]]:
+def intervals_of(directory: Path, name: str) -> dict[str, dict]:
     """The 90% intervals of this scenario the directory holds: a posterior's (posterior.json) before a
     prior's (uncertainty.json); each says which it is under "basis"."""
     for file, basis in ((POSTERIOR_FILE, "posterior"), (INTERVALS_FILE, "prior")):
@@ -72,7 +72,7 @@ def build_report(result: Result, path: str | Path) -> Path:
         scenario_json=scenario.model_dump_json(indent=2),
         first_date=str(dates.min())[:10] if len(dates) else scenario.run.start,
         last_date=str(dates.max())[:10] if len(dates) else scenario.run.start,
-        sentences=summary(result, _intervals(Path(path).parent, scenario.name)),
+        sentences=summary(result, intervals_of(Path(path).parent, scenario.name)),
         finals=[(metric, format_metric(metric, value)) for metric, value in result.final().items()],
         sections=shown,
         cases=[{"title": c.title, "story": c.story, "html": to_div(c.figure)} for c in case_stories(

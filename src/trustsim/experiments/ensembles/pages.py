@@ -97,16 +97,17 @@ def _ranges(design: Design, scenario: Scenario) -> list[tuple[str, str, str, str
             for k, (lo, hi) in zip(design.keys, design.ranges)]
 
 
-def record_intervals(out: Path, name: str, entry: dict) -> None:
-    """Set scenario name's entry of OUT/uncertainty.json (which the single-run report cites), keeping
-    the other scenarios' entries; analyses writing into one directory at once take turns."""
-    path = out / INTERVALS_FILE
+def record_intervals(out: Path, name: str, entry: dict, file: str = INTERVALS_FILE) -> None:
+    """Set scenario name's entry of OUT/uncertainty.json (or of another intervals file, e.g. a posterior's),
+    which the single-run report cites, keeping the other scenarios' entries; analyses writing into one
+    directory at once take turns."""
+    path = out / file
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / f".{INTERVALS_FILE}.lock", "w") as lock:
+    with open(out / f".{file}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
         saved[name] = entry
-        temp = out / f".{INTERVALS_FILE}.{os.getpid()}.tmp"
+        temp = out / f".{file}.{os.getpid()}.tmp"
         temp.write_text(json.dumps(saved, indent=1), encoding="utf-8")
         os.replace(temp, path)
 

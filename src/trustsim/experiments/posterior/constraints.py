@@ -130,8 +130,11 @@ def constraint_statement(names: Sequence[str], contraction: np.ndarray, observat
     else:
         sentences.append(f"The record narrows none of the {len(names)} assumptions by {percent}% or more.")
     if left_open:
-        which = _join([_label(key, labels) for key in left_open])
-        sentences.append(f"It leaves open {which} (each narrowed by less than {percent}%).")
+        named = [_label(key, labels) for key in left_open[:most]]
+        if len(left_open) > most:  # the full list is open_assumptions'; a paragraph names a few
+            named.append(f"{len(left_open) - most} more")
+        sentences.append(f"It leaves open {len(left_open)} of the {len(names)} assumptions, each narrowed by less "
+                         f"than {percent}%: {_join(named)}.")
     else:
         sentences.append("It leaves none of them open.")
     if observations:

@@ -11,8 +11,6 @@ for the scenario; the single-run report of the same scenario in the same directo
 
 from __future__ import annotations
 
-import fcntl
-import json
 import math
 import os
 from pathlib import Path
@@ -22,6 +20,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from trustsim.experiments.ensembles.pages import record_intervals
 from trustsim.report.html import POSTERIOR_FILE, render
 from trustsim.report.plots import add_band, colour, format_metric, panels, style_axis, to_div
 
@@ -164,18 +163,11 @@ def _section(id: str, title: str, *, paragraphs: list[str] | None = None, tables
 
 
 def record_posterior(out: Path, p: Any) -> None:
-    """Set the scenario's entry of OUT/posterior.json; analyses writing into one directory take turns."""
-    path = out / POSTERIOR_FILE
+    """Set the scenario's entry of OUT/posterior.json: the posterior intervals the run report cites."""
     entry = {"posterior_id": p.posterior_id, "people": p.scenario.population.people,
              "metrics": {r.metric: {"median": r.npe_q50, "low": r.npe_q05, "high": r.npe_q95}
                          for r in p.headline.itertuples() if math.isfinite(r.npe_q50)}}
-    with open(out / f".{POSTERIOR_FILE}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        saved[p.scenario.name] = entry
-        temp = out / f".{POSTERIOR_FILE}.{os.getpid()}.tmp"
-        temp.write_text(json.dumps(saved, indent=1), encoding="utf-8")
-        os.replace(temp, path)
+    record_intervals(out, p.scenario.name, entry, POSTERIOR_FILE)
 
 
 def posterior_page(out: Path, p: Any, draws: dict[str, np.ndarray], bank: dict[str, np.ndarray]) -> Path:
