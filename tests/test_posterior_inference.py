@@ -131,7 +131,7 @@ def test_diagnostics_come_back_as_plain_figures(linear):
 def test_missing_extra_is_one_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails as if not installed
     with pytest.raises(UserError) as error:
-        inference.require_sbi()
+        inference.require_extra()
     assert str(error.value) == ("trustsim posterior needs the optional extra 'posterior': "
                                 "pip install 'trustsim[posterior]'")
 

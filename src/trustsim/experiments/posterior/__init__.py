@@ -117,7 +117,7 @@ def posterior(scenario: str | Scenario = "national_2020", simulations: int = 100
               workers: int | None = None, scheduler: str | None = None, out: str | Path = "trustsim-posterior",
               progress: bool = False, evaluate: Evaluate = simulate_metrics) -> Posterior:
     """Condition the scenario's plausible ranges on its observations; writes OUT/posterior.html."""
-    inference.require_sbi()  # before any run: without the extra nothing is started or written
+    inference.require_extra()  # before any run: without the extra nothing is started or written
     if simulations < MIN_TRAINING_RUNS * 2:
         raise UserError(f"--simulations {simulations}; allowed: a whole number >= {MIN_TRAINING_RUNS * 2} "
                         f"(docs/posterior.md: 1000 or more for a posterior worth quoting)")
@@ -231,4 +231,18 @@ def _save(out: Path, result: Posterior, estimator: Any, names: Sequence[str], dr
         "observations": [result.observations.model_dump_json()], "estimator_checksum": [estimator.checksum()],
         "versions": [json.dumps(estimator.versions(), sort_keys=True)], "members": [len(estimator.members)],
         "headline": [result.headline.to_json(orient="records")], "fit": [result.fit.to_json(orient="records")],
-        "parameters": [result.parameters.to_json(orient="records")], "statement": [result.statement]}))
+        "parameters": [result.parameters.to_json(orient="records")], "statement": [result.statement],
+        "tipping": [json.dumps(_tipping_json(result.tipping))]}))
+
+
+def _tipping_json(tipping: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The tipping box as plain JSON: limits, coverage, density and the masses."""
+    if tipping is None:
+        return None
+    box = tipping.get("box")
+    out = {k: v for k, v in tipping.items() if k != "box"}
+    if box is not None:  # an open side is null
+        out.update({"limits": {k: [v if np.isfinite(v) else None for v in side] for k, side in box.limits.items()},
+                    "coverage": box.coverage, "density": box.density, "prior_mass": box.prior_mass})
+    return {k: (float(v) if isinstance(v, (float, np.floating)) and np.isfinite(v) else
+                None if isinstance(v, (float, np.floating)) else v) for k, v in out.items()}

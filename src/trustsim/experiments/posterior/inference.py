@@ -42,9 +42,10 @@ MISSING_EXTRA = "trustsim posterior needs the optional extra 'posterior': pip in
 EDGE = 1e-6
 
 
-def require_sbi() -> None:
-    """Raise the one-line UserError naming the extra when torch or sbi is not installed."""
+def require_extra() -> None:
+    """Raise the one-line UserError naming the extra when torch, sbi or the EMA Workbench (PRIM) is missing."""
     try:
+        import ema_workbench  # noqa: F401
         import sbi  # noqa: F401
         import torch  # noqa: F401
     except ImportError:
@@ -228,7 +229,7 @@ def fit_npe(u: ArrayLike, x: ArrayLike, seeds: Sequence[int] = (0, 1, 2, 3, 4), 
 
     Rows with non-finite x raise ValueError: the caller excludes them, and reports it.
     """
-    require_sbi()
+    require_extra()
     import torch
     from sbi.inference import NPE
     from sbi.neural_nets import posterior_nn
@@ -396,7 +397,7 @@ def sbc(estimator: NPEEnsemble, u_test: ArrayLike, x_test: ArrayLike, n_draws: i
     the C2ST accuracy of the ranks against uniform ones per parameter and the largest (0.5 is
     ideal); and the C2ST of the data-averaged posterior against the prior per parameter.
     """
-    require_sbi()
+    require_extra()
     import torch
     from sbi.diagnostics import check_sbc, run_sbc
 
@@ -420,7 +421,7 @@ def tarp(estimator: NPEEnsemble, u_test: ArrayLike, x_test: ArrayLike, n_draws: 
     """Tests of Accuracy with Random Points (sbi's run_tarp and check_tarp) on held-out runs: a
     joint coverage check. ATC is about 0 for a calibrated estimator (below: too narrow, above:
     too wide); the KS p-value tests the expected coverage curve against the diagonal."""
-    require_sbi()
+    require_extra()
     import torch
     from sbi.diagnostics import check_tarp, run_tarp
 
@@ -438,7 +439,7 @@ def c2st(a: ArrayLike, b: ArrayLike, seed: int = 0, classifier: str = "mlp") -> 
     """Classifier two-sample test (sbi's c2st, 5-fold): the held-out accuracy of a classifier told
     to separate samples a (n, d) from b (m, d); 0.5 when they are alike, 1 when disjoint. The
     default MLP is the classifier of the sbi benchmark's figures."""
-    require_sbi()
+    require_extra()
     import torch
     from sbi.utils.metrics import c2st as sbi_c2st
 

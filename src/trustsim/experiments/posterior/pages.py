@@ -103,12 +103,20 @@ def _parameter_table(p: Any) -> dict[str, Any]:
 def _loo_table(p: Any) -> dict[str, Any] | None:
     if p.leave_one_out.empty:
         return None
+    wide = p.leave_one_out.pivot_table(index=["left_out", "metric"], columns="estimate",
+                                       values=["q05", "q50", "q95", "ess"], sort=False)
     rows = []
-    for r in p.leave_one_out.itertuples():
-        rows.append([r.left_out, r.metric, _interval(r.metric, r.q05, r.q50, r.q95), f"{r.ess:.0f}"])
-    return {"header": ["figure left out", "metric", "median (90% interval)", "effective runs"],
-            "caption": "Each headline interval when the estimator is retrained without one figure (the bank reweighted "
-                       "to that posterior; no new runs). An interval that widens a lot without a figure rests on it.",
+    for (left_out, metric), r in wide.iterrows():
+        label = p.observations.figures[left_out].label
+        rows.append([label, metric,
+                     _interval(metric, r[("q05", "neural")], r[("q50", "neural")], r[("q95", "neural")]),
+                     _interval(metric, r[("q05", "weighted")], r[("q50", "weighted")], r[("q95", "weighted")]),
+                     f"{r[('ess', 'neural')]:.0f} / {r[('ess', 'weighted')]:.0f}"])
+    return {"header": ["figure left out", "metric", "neural estimate: median (90%)",
+                       "weighted bank: median (90%)", "effective runs (neural / weighted)"],
+            "caption": "Each headline interval without one figure, from the bank with no new runs: the neural "
+                       "estimator retrained without it (the bank reweighted to that posterior), and the bank "
+                       "weighted by the other figures. An interval that widens a lot without a figure rests on it.",
             "rows": rows}
 
 
@@ -193,8 +201,12 @@ def posterior_page(out: Path, p: Any, draws: dict[str, np.ndarray], bank: dict[s
                         "forced: read the intervals as conditional on a model that misses these.")
     disagree = p.headline[~p.headline["agree"]]
     if len(disagree):
-        warnings.append(f"The two estimates disagree on {', '.join(disagree['metric'])} beyond their noise: "
-                        "more simulations, or fewer assumptions (--only), would settle which to trust.")
+        warnings.append(f"The two estimates disagree on {', '.join(disagree['metric'])}: an end of their 90% "
+                        f"intervals differs by more than a quarter of the prior interval. The weighted bank is exact "
+                        f"for the runs it has but rests on {d['ess']:.0f} effective runs; the neural estimate uses "
+                        "every run but can leave mass where the figures rule it out (a region such as the tipping "
+                        "box below). Quote the range the two span, or settle it with a larger bank (--simulations) "
+                        "or fewer assumptions (--only).")
     if d["ess"] < 50:
         warnings.append(f"The weighted bank rests on {d['ess']:.0f} effective runs: too few for its intervals to "
                         "be more than a rough check; a larger bank (--simulations) fixes that.")
