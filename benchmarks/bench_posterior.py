@@ -47,25 +47,43 @@ def bank_rate(out: Path, ensemble_id: str) -> float:
     return n / max((last - first).total_seconds(), 1e-9)
 
 
-def size_check(done, out: Path, people: int, draws: int, workers: int | None, seed: int) -> dict[str, float]:
+def stored_posterior(out: Path, scenario: str):
+    """The latest posterior of the scenario stored in OUT: its summary row, or None."""
+    from trustsim import store
+
+    rows = store.table(out, "posterior_summary")
+    if rows.empty or not (rows["scenario"] == scenario).any():
+        return None
+    return rows[rows["scenario"] == scenario].sort_values("created_at").iloc[-1]
+
+
+def size_check(out: Path, scenario: str, people: int, draws: int, workers: int | None, seed: int) -> dict[str, float]:
     """Rerun the first posterior draws at SIZE_FACTOR x people; compare with the bank-size posterior."""
+    import json
+
     import numpy as np
 
     from trustsim import store
     from trustsim.experiments.ensembles import prepare
     from trustsim.experiments.posterior import bank
     from trustsim.experiments.posterior.tipping import high_branch
+    from trustsim.scenario.observations import Observations
 
-    loaded, ranges = prepare(done.scenario.name, people * SIZE_FACTOR, None, None, None, None)
+    summary = stored_posterior(out, scenario)
+    pid = summary["posterior_id"]
+    observations = Observations.model_validate_json(summary["observations"])
+    tipping = json.loads(summary["tipping"])
+    loaded, ranges = prepare(scenario, people * SIZE_FACTOR, None, None, None, None)
     rows = store.table(out, "posterior_draws")
-    rows = rows[(rows["posterior_id"] == done.posterior_id) & (rows["estimator"] == "npe") & (rows["draw"] < draws)]
+    rows = rows[(rows["posterior_id"] == pid) & (rows["estimator"] == "npe") & (rows["draw"] < draws)]
     unit = rows.pivot(index="draw", columns="parameter", values="unit")[list(ranges)].to_numpy()
     big_out = out / f"size{SIZE_FACTOR}x"
     design = bank.predictive_design(ranges, unit, seed)
     big_id, _ = bank.run(loaded, design, big_out, workers=workers, scheduler=None, progress=True)
-    big = bank.read(big_out, big_id, ranges, done.observations, loaded)
-    small = bank.read(out, done.predictive_id, ranges, done.observations, loaded)
-    bands = done.bands[(done.bands["kind"] == "posterior")]
+    big = bank.read(big_out, big_id, ranges, observations, loaded)
+    small = bank.read(out, summary["predictive_id"], ranges, observations, loaded)
+    bands = store.table(out, "predictive")
+    bands = bands[(bands["posterior_id"] == pid) & (bands["kind"] == "posterior")]
     last = bands[bands["step"] == bands["step"].max()].set_index("metric")
     found = {}
     for metric in SHARES:
@@ -74,10 +92,10 @@ def size_check(done, out: Path, people: int, draws: int, workers: int | None, se
         values = big.finals[metric].to_numpy()
         inside = (values >= last.loc[metric, "q05"]) & (values <= last.loc[metric, "q95"])
         found[f"inside.{metric}"] = float(np.mean(inside))
-    if done.tipping and "blacklist_share" in big.finals:
-        cut = done.tipping["threshold"]
-        samples = big.samples
-        found["high.small"] = float(np.mean(high_branch(small.finals["blacklist_share"].reindex(samples).to_numpy(), cut)))
+    if tipping and tipping.get("threshold") is not None and "blacklist_share" in big.finals:
+        cut = tipping["threshold"]
+        found["high.small"] = float(np.mean(high_branch(small.finals["blacklist_share"].reindex(big.samples).to_numpy(),
+                                                        cut)))
         found["high.big"] = float(np.mean(high_branch(big.finals["blacklist_share"].to_numpy(), cut)))
     found["runs"] = float(len(big))
     return found
@@ -119,7 +137,7 @@ def main() -> None:
     wall = time.perf_counter() - started
     rate = bank_rate(out, done.bank_id)
     # the reruns at 10x get the same seeds as the bank-size reruns of the same draws: only the size differs
-    size = size_check(done, out, people, size_draws, args.workers, PREDICTIVE_SEED)
+    size = size_check(out, args.scenario, people, size_draws, args.workers, PREDICTIVE_SEED)
     lines = [f"Measured {datetime.date.today()} on {machine()}; {versions('numpy', 'numba', 'torch', 'sbi')}; "
              f"load average before: {os.getloadavg()[0]:.1f}.", "",
              f"`python benchmarks/bench_posterior.py --scenario {args.scenario} --people {people} --simulations {sims}`"

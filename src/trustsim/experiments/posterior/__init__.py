@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import trustsim
 from trustsim import store
 from trustsim.errors import UserError
 from trustsim.experiments.ensembles import prepare
@@ -105,8 +106,9 @@ def _held_out(n: int, seed: int) -> np.ndarray:
 
 
 def _posterior_id(bank_id: str, obs: Observations, members: int, seed: int, draws: int) -> str:
+    """A hash of everything that decides the posterior, trustsim's version included (its code does too)."""
     spec = {"bank": bank_id, "observations": obs.model_dump(mode="json"), "members": members, "seed": seed,
-            "draws": draws}
+            "draws": draws, "version": trustsim.__version__}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 

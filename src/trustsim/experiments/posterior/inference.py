@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
+import importlib.util
 import io
 import time
 from collections.abc import Iterator, Sequence
@@ -45,9 +46,10 @@ EDGE = 1e-6
 def require_extra() -> None:
     """Raise the one-line UserError naming the extra when torch, sbi or the EMA Workbench (PRIM) is missing."""
     try:
-        import ema_workbench  # noqa: F401
         import sbi  # noqa: F401
         import torch  # noqa: F401
+        if importlib.util.find_spec("ema_workbench") is None:  # found, not imported: it warns at import
+            raise ImportError("ema_workbench")
     except ImportError:
         raise UserError(MISSING_EXTRA) from None
 
