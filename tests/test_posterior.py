@@ -302,3 +302,23 @@ def test_one_and_two_workers_give_the_same_posterior(tmp_path):
     pd.testing.assert_frame_equal(done[1].parameters, done[2].parameters)
     pd.testing.assert_frame_equal(done[1].fit, done[2].fit)
     assert done[1].diagnostics == done[2].diagnostics | {"train_seconds": done[1].diagnostics["train_seconds"]}
+
+
+def test_a_tipping_regime_is_named_only_where_many_end_up_listed():
+    from trustsim.experiments.posterior.bank import Bank
+    from trustsim.experiments.posterior.summary import tipping_box
+
+    rng = np.random.default_rng(3)
+    values = pd.DataFrame({"a": rng.random(600), "b": rng.random(600)})
+    tipped = (values["a"] > 0.7).to_numpy()
+
+    def bank_of(final):
+        return Bank(np.arange(600), values.to_numpy(), pd.DataFrame(), pd.DataFrame({"blacklist_share": final}),
+                    pd.DataFrame(), 0)
+
+    many = np.where(tipped, rng.uniform(0.5, 0.9, 600), rng.uniform(0.01, 0.03, 600))
+    found = tipping_box(bank_of(many), values, values, np.full(600, 1 / 600))
+    assert found["box"] is not None and set(found["box"].limits) == {"a"}
+    # a split among small shares (nobody listed in some runs, about 1% in the rest) is no tipping regime
+    few = np.where(tipped, rng.uniform(0.005, 0.02, 600), 0.0)
+    assert tipping_box(bank_of(few), values, values, np.full(600, 1 / 600))["box"] is None

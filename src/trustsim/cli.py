@@ -422,7 +422,7 @@ def posterior(
         typer.echo(f"  {r.metric:<26} prior {format_value(r.metric, r.prior_q05)} to {format_value(r.metric, r.prior_q95)}"
                    f"; posterior {format_value(r.metric, r.npe_q05)} to {format_value(r.metric, r.npe_q95)}"
                    f" (weighted bank {format_value(r.metric, r.weighted_q05)} to "
-                   f"{format_value(r.metric, r.weighted_q95)}){'' if r.agree else '  the two disagree'}")
+                   f"{format_value(r.metric, r.weighted_q95)}){'  the two disagree' if r.comparable and not r.agree else ''}")
     typer.echo(f"  {done.statement}")
     typer.echo(f"wrote {done.page} and {done.page.parent / DB}")
 

@@ -173,7 +173,7 @@ def posterior(scenario: str | Scenario = "national_2020", simulations: int = 100
                        summary.bands(pred.trajectories, "posterior", band_metrics),
                        summary.bands(b.trajectories, "weighted", band_metrics, by_sample)], ignore_index=True)
 
-    headline = summary.headline(b, pred, weights, headline_metrics)
+    headline = summary.headline(b, pred, weights, ess, headline_metrics)
     implaus = inference.implausibility(x[ok], x_obs, sd)
     ruled = constraints.ruled_out_share(implaus)
     fit = summary.fit(obs, x, x_pred + noise, x_obs, ok, weights, ruled)
@@ -195,7 +195,7 @@ def posterior(scenario: str | Scenario = "national_2020", simulations: int = 100
     diagnostics.update({"ess": ess, "bank_runs": float(len(b)), "bank_failed": float(b.failed),
                         "training_runs": float(train.sum()), "train_seconds": train_seconds,
                         "reproducible_share": float(np.mean(np.nanmax(implaus, axis=1) <= constraints.IMPLAUSIBLE)),
-                        "disagreements": float((~headline["agree"]).sum())})
+                        "disagreements": float((~headline["agree"] & headline["comparable"]).sum())})
 
     posterior_id = _posterior_id(bank_id, obs, members, seed, draws)
     result = Posterior(posterior_id, loaded, obs, bank_id, pred_id, bank_counts, pred_counts, headline, fit,

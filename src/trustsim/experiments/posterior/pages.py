@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 
 from trustsim.experiments.ensembles.pages import record_intervals
 from trustsim.report.html import POSTERIOR_FILE, render
+from trustsim.experiments.posterior.summary import MIN_ESS, TIPPING_LEVEL
 from trustsim.report.plots import add_band, colour, format_metric, panels, style_axis, to_div
 
 PAGE = "posterior.html"
@@ -55,7 +56,7 @@ def _headline_table(p: Any) -> dict[str, Any]:
         rows.append([r.metric, _interval(r.metric, r.prior_q05, r.prior_q50, r.prior_q95),
                      _interval(r.metric, r.npe_q05, r.npe_q50, r.npe_q95),
                      _interval(r.metric, r.weighted_q05, r.weighted_q50, r.weighted_q95),
-                     "yes" if r.agree else "NO: see below"])
+                     "yes" if r.agree else "NO: see below" if r.comparable else "n/a: too few effective runs"])
     return {"header": ["metric (final value, everyone)", "prior: median (90% interval)",
                        "posterior, neural estimate: median (90%)", "posterior, weighted bank: median (90%)",
                        "the two agree"],
@@ -190,16 +191,18 @@ def posterior_page(out: Path, p: Any, draws: dict[str, np.ndarray], bank: dict[s
              f"The same bank, weighted by how well each run reproduces the figures, gives a second estimate that "
              f"needs no neural network; it rests on {d['ess']:.0f} effective runs."]
     warnings = []
-    if d.get("reproducible_share", 1.0) == 0:
-        warnings.append("No run of the bank comes within three uncertainties of every figure at once: the model, "
-                        "over these plausible ranges, cannot reproduce the record. The posterior below is the "
-                        "least-bad compromise, not a fit.")
     bad = p.fit[p.fit["p_value"] < LOW_P]
+    if d.get("reproducible_share", 1.0) == 0:
+        warnings.append("No run of the bank comes within three uncertainties of every figure at once. " + (
+            "The reruns at posterior draws do reproduce every figure (no p-value below 0.05): the bank is too "
+            "small for the weighted estimate, not the model too poor; read the neural estimate." if bad.empty else
+            "Nor do the reruns at posterior draws: over these plausible ranges the model cannot reproduce the "
+            "record. The posterior below is the least-bad compromise, not a fit."))
     if len(bad):
         warnings.append(f"The fitted model does not reproduce {len(bad)} figure{'s' if len(bad) > 1 else ''}: "
                         f"{'; '.join(bad['label'])} (posterior-predictive p-value below {LOW_P}). The fit is not "
                         "forced: read the intervals as conditional on a model that misses these.")
-    disagree = p.headline[~p.headline["agree"]]
+    disagree = p.headline[~p.headline["agree"] & p.headline["comparable"]]
     if len(disagree):
         warnings.append(f"The two estimates disagree on {', '.join(disagree['metric'])}: an end of their 90% "
                         f"intervals differs by more than a quarter of the prior interval. The weighted bank is exact "
@@ -207,7 +210,7 @@ def posterior_page(out: Path, p: Any, draws: dict[str, np.ndarray], bank: dict[s
                         "every run but can leave mass where the figures rule it out (a region such as the tipping "
                         "box below). Quote the range the two span, or settle it with a larger bank (--simulations) "
                         "or fewer assumptions (--only).")
-    if d["ess"] < 50:
+    if d["ess"] < MIN_ESS:
         warnings.append(f"The weighted bank rests on {d['ess']:.0f} effective runs: too few for its intervals to "
                         "be more than a rough check; a larger bank (--simulations) fixes that.")
 
@@ -256,7 +259,8 @@ def _tipping_words(p: Any) -> list[str]:
         return [f"{t['high_runs']} runs of the bank ended on a high-blacklist branch (above "
                 f"{100 * t['threshold']:.2g}% listed): too few, or too scattered, for a box of assumptions that "
                 "leads there." if math.isfinite(t["threshold"]) else
-                "The bank's final blacklist shares do not split into two branches: there is no tipping regime here."]
+                "The bank's final blacklist shares do not split into a branch where many are listed (a median of "
+                f"{100 * TIPPING_LEVEL:.0f}% or more) and one where few are: there is no tipping regime here."]
     return [f"In some runs most people end up listed: low scores spread through families and friends. PRIM finds "
             f"the assumptions that lead there: {t['description']}.",
             f"That box holds {100 * t['box'].prior_mass:.1f}% of the prior and {100 * t['posterior_mass']:.1f}% of "

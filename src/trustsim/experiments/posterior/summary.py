@@ -20,10 +20,12 @@ from trustsim.scenario.observations import Observations
 from trustsim.scenario.uncertainty import PlausibleRange
 
 QUANTILES = (0.05, 0.5, 0.95)
+MIN_ESS = 50  # fewer effective runs: the weighted bank is too rough to agree or disagree with anything
 DISAGREE = 0.25  # NPE and the weighted bank disagree: a 5/50/95% point apart by this share of the prior's 90% width
 LOO_MEMBERS = 1  # one training seed per left-out figure: a comparison, not the headline estimate
 COVERAGE_DRAWS = 500
 TIPPING_METRIC = "blacklist_share"
+TIPPING_LEVEL = 0.1  # a tipping regime lists many: its branch's median final share is at least this
 
 
 def quantiles(values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -60,8 +62,12 @@ def density_weights(estimator: Any, theta: np.ndarray, x_obs: np.ndarray) -> tup
     return w, float(1.0 / np.sum(w ** 2))
 
 
-def headline(bank: Bank, predictive: Bank, weights: np.ndarray, metrics: Sequence[str]) -> pd.DataFrame:
-    """Each headline metric's final value: prior, NPE posterior-predictive and weighted-bank intervals."""
+def headline(bank: Bank, predictive: Bank, weights: np.ndarray, ess: float, metrics: Sequence[str]) -> pd.DataFrame:
+    """Each headline metric's final value: prior, NPE posterior-predictive and weighted-bank intervals.
+
+    `comparable` says whether the weighted bank rests on enough effective runs (MIN_ESS) for its
+    disagreement with the neural estimate to mean anything.
+    """
     rows = []
     for metric in metrics:  # no headline metric (a toy model): an empty table of the same columns
         prior = quantiles(bank.finals[metric].to_numpy())
@@ -73,8 +79,10 @@ def headline(bank: Bank, predictive: Bank, weights: np.ndarray, metrics: Sequenc
         agree = bool(width <= 0 or not both.any() or np.all(np.abs(npe - weighted)[both] <= DISAGREE * width))
         rows.append({"metric": metric, **{f"prior_{k}": v for k, v in zip(("q05", "q50", "q95"), prior)},
                      **{f"npe_{k}": v for k, v in zip(("q05", "q50", "q95"), npe)},
-                     **{f"weighted_{k}": v for k, v in zip(("q05", "q50", "q95"), weighted)}, "agree": agree})
-    columns = ["metric", *(f"{e}_{q}" for e in ("prior", "npe", "weighted") for q in ("q05", "q50", "q95")), "agree"]
+                     **{f"weighted_{k}": v for k, v in zip(("q05", "q50", "q95"), weighted)}, "agree": agree,
+                     "comparable": ess >= MIN_ESS})
+    columns = ["metric", *(f"{e}_{q}" for e in ("prior", "npe", "weighted") for q in ("q05", "q50", "q95")), "agree",
+               "comparable"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -162,6 +170,10 @@ def tipping_box(bank: Bank, values: pd.DataFrame, posterior_values: pd.DataFrame
     final = bank.finals[TIPPING_METRIC].to_numpy(dtype=float)
     cut = tipping.split_point(final)
     high = tipping.high_branch(final, cut)
+    finite = np.isfinite(final)
+    if not high.any() or high[finite].all() or np.median(final[high]) < TIPPING_LEVEL:
+        # one branch, or a split among small shares (few listed either way): no regime to name
+        return {"threshold": float("nan"), "high_runs": 0, "box": None}
     box = tipping.find_box(values, high)
     if box is None:
         return {"threshold": cut, "high_runs": int(high.sum()), "box": None}
