@@ -67,3 +67,12 @@ def test_the_one_command_runs_every_benchmark_script():
     run_all = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(run_all)
     assert set(run_all.SCRIPTS) == {path.name for path in BENCH.glob("bench_*.py")}
+
+
+def test_posterior_toys_benchmark_runs():
+    assert "| two branches, 3 parameters, 2 outputs |" in run(BENCH / "bench_posterior_toys.py", "--quick")
+
+
+def test_posterior_benchmark_runs(tmp_path):
+    out = run(BENCH / "bench_posterior.py", "--quick", "--out", tmp_path / "post")
+    assert "| bank runs per second" in out and "| size: reruns at 10x people | 4 |" in out
