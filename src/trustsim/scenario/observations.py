@@ -67,9 +67,11 @@ class Observations(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    figures: dict[str, Observation] = Field(default_factory=dict, description="the figures, by a short name")
+    figures: dict[str, Observation] = Field(default_factory=dict, description="the figures, by a short name",
+                                            json_schema_extra={"unit": "-"})
     nuisance: dict[str, PlausibleRange] = Field(
-        default_factory=dict, description="plausible range of each observation-model factor, by name")
+        default_factory=dict, description="plausible range of each observation-model factor, by name",
+        json_schema_extra={"unit": "-"})
 
     def of_kind(self, kind: Kind) -> dict[str, Observation]:
         return {name: o for name, o in self.figures.items() if o.kind == kind}
