@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trustsim.experiments.ensembles.analysis import INTERVAL
 from trustsim.experiments.posterior import inference, tipping
 from trustsim.experiments.posterior.bank import Bank
 from trustsim.scenario.observations import Observations
 from trustsim.scenario.uncertainty import PlausibleRange
 
-QUANTILES = (0.05, 0.5, 0.95)
+QUANTILES = (INTERVAL[0], 0.5, INTERVAL[1])  # the 90% interval of every other page, and its median
 MIN_ESS = 50  # fewer effective runs: the weighted bank is too rough to agree or disagree with anything
 DISAGREE = 0.25  # NPE and the weighted bank disagree: a 5/50/95% point apart by this share of the prior's 90% width
 LOO_MEMBERS = 1  # one training seed per left-out figure: a comparison, not the headline estimate
