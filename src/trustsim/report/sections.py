@@ -328,11 +328,11 @@ class CaseStory:
 
 
 def case_plot(case) -> go.Figure:
-    """A traced person's published and own-record scores over time, with their events marked."""
+    """A traced person's published score and the score of their file before contacts, with their events marked."""
     events = case.events
     fig = panels([""], height=320)
     for i, (event, name, dash) in enumerate((("score.published", "published score", None),
-                                             ("score.individual", "own record alone", "dot"))):
+                                             ("score.individual", "all filed under their name, before contacts", "dot"))):
         rows = events[events["event"] == event]
         add_line(fig, rows["date"], rows["value"], name, colour(i), dash=dash, hover="%{y:.0f}")
     score = events[events["event"] == "score.published"].set_index("step")["value"]
