@@ -209,9 +209,11 @@ def test_morris_mu_star_is_the_change_per_whole_plausible_range(tmp_path, inproc
     assert mu["blacklist_share", "scoring.points.critical_post"] == pytest.approx(1.5)
     page = (tmp_path / "sensitivity.html").read_text(encoding="utf-8")
     assert "the change from the bottom to the top of the range" in page and "a share&#39;s mu* above 1" in page
-    assert "change in the final score_mean per whole plausible range" in page
-    assert "change in the final blacklist_share per whole plausible range (as a fraction of the whole" in page
-    assert page.count("assumption (its plausible range below)") == 2
+    # both axes of both rankings say what they show
+    assert page.count('"title":{"text":"change per whole plausible range"}') == 1
+    assert page.count('"title":{"text":"change per whole plausible range (0.1 = 10 points)"}') == 1
+    assert page.count('"title":{"text":"assumption"}') == 2
+    assert "largest first; mu* and sigma: its change per whole plausible range." in page
 
 
 def test_association_drives_the_association_only_penalty(tmp_path, inprocess):

@@ -164,19 +164,15 @@ def uncertainty_page(out: Path, scenario: Scenario, design: Design, runs: pd.Dat
                   figures=_figures(traj, metrics, "the plausible assumptions and seeds"), ensemble_id=ensemble_id)
 
 
-def _effect_unit(metric: str) -> str:
-    """What mu* and sigma of a metric are counted in."""
-    return ("as a fraction of the whole: 0.1 is 10 percentage points" if is_share(metric)
-            else "in the metric's own unit")
-
-
 def _ranked(summary: pd.DataFrame, metric: str, method: str) -> go.Figure:
     from trustsim.experiments.ensembles.analysis import ranking
 
     ranked = ranking(summary, metric).iloc[::-1]  # Plotly draws the first category at the bottom
     stats = ["mu_star", "sigma"] if method == "morris" else ["S1", "ST"]
-    effect = (f"change in the final {metric} per whole plausible range ({_effect_unit(metric)})"
-              if method == "morris" else f"share of the variance of the final {metric} (0 to 1)")
+    if method == "morris":  # a share's change as a fraction of the whole, as SALib gets it
+        effect = "change per whole plausible range" + (" (0.1 = 10 points)" if is_share(metric) else "")
+    else:
+        effect = "share of the variance (0 to 1)"
     fig = panels([""], height=140 + 28 * len(ranked) * 2)
     for i, stat in enumerate(stats):
         conf = ranked.get(f"{stat}_conf")
@@ -185,7 +181,7 @@ def _ranked(summary: pd.DataFrame, metric: str, method: str) -> go.Figure:
                              name=_NAMES[stat], marker_color=colour(i), error_x=error))
     fig.update_layout(barmode="group", hovermode="closest", margin=dict(l=400))
     fig.update_xaxes(title_text=effect)
-    fig.update_yaxes(title_text="assumption (its plausible range below)")
+    fig.update_yaxes(title_text="assumption")
     return fig
 
 
@@ -215,9 +211,11 @@ def sensitivity_page(out: Path, scenario: Scenario, design: Design, runs: pd.Dat
     figures = []
     for metric in dict.fromkeys(summary["metric"]):
         what = meaning(metric)[0]
+        unit = ("mu* and sigma: its change per whole plausible range" if design.method == "morris"
+                else "S1 and ST: shares of its variance")
         figures.append({"id": metric, "title": metric, "html": to_div(_ranked(summary, metric, design.method)),
                         "caption": f"Assumptions ranked by their effect on the final {metric}"
-                                   f"{f' ({what})' if what else ''}, largest first."})
+                                   f"{f' ({what})' if what else ''}, largest first; {unit}."})
     return _write(out, "sensitivity.html", kind="sensitivity", scenario=scenario, intro=intro,
                   missing=_missing(design, runs), tables=[], figures=figures, ranges=_ranges(design, scenario),
                   ensemble_id=ensemble_id)
