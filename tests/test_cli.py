@@ -150,6 +150,11 @@ def test_run_writes_both_files_and_a_summary(first_run):
     assert sorted(p.name for p in out.iterdir()) == [".tables", "report.html", "results.duckdb", "runs"]
     assert "20,000 people" in done.stdout and "seed 7" in done.stdout
     assert f"wrote {out / 'results.duckdb'} (run 1)" in done.stdout
+    # the four figures say what they are a share or ratio of, and when they hold
+    assert "At the last step (2020-12-23), whole population:" in done.stdout
+    for what in ("mean score of the people scored", "share of adults on the court list or the public blacklist",
+                 "share of the sanctioned (under any measure or on any list)", "dissent expressed over dissent held"):
+        assert what in done.stdout
     assert len(metrics_of(out)) > 0
     result = store.open_results(out)
     assert result.seed == 7 and result.people == 20_000 and result.scenario.name == "national_2020"

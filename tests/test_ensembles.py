@@ -186,6 +186,36 @@ def test_sobol_of_ishigami_matches_the_published_indices(tmp_path, inprocess):
             assert abs(value - expected) <= conf, (statistic, key, value, conf, expected)
 
 
+def straight_and_flip(scenario, seed, metrics):
+    """score_mean rises in a straight line by 40 over the crime points' range (-3 to 3); blacklist_share
+    flips from 0 to 1 half way along the critical post's (-3 to 3)."""
+    p = scenario.scoring.points
+    start = pd.Timestamp(scenario.run.start)
+    return pd.DataFrame([(0, start, "score_mean", "all", 600 + 40 * (p.crime + 3) / 6),
+                         (0, start, "blacklist_share", "all", float(p.critical_post > 0))], columns=list(METRIC_COLUMNS))
+
+
+def test_morris_mu_star_is_the_change_per_whole_plausible_range(tmp_path, inprocess):
+    keys = ["scoring.points.crime", "scoring.points.critical_post"]
+    done = sensitivity("financial_only", "morris", 4, vary=parse_vary([f"{k}=-3:3" for k in keys]), only=keys,
+                       metrics=["score_mean", "blacklist_share"], scheduler=inprocess, out=tmp_path,
+                       evaluate=straight_and_flip, people=100)
+    table = done.summary
+    mu = table[table["statistic"] == "mu_star"].set_index(["metric", "parameter"])["value"]
+    # a straight line: mu* is the change from the bottom to the top of the range
+    assert mu["score_mean", "scoring.points.crime"] == pytest.approx(40)
+    assert mu["score_mean", "scoring.points.critical_post"] == 0
+    # a share that flips inside every step (of 2/3 of the range) gets 1 / (2/3): more than any change it can make
+    assert mu["blacklist_share", "scoring.points.critical_post"] == pytest.approx(1.5)
+    page = (tmp_path / "sensitivity.html").read_text(encoding="utf-8")
+    assert "the change from the bottom to the top of the range" in page and "a share&#39;s mu* above 1" in page
+    # both axes of both rankings say what they show
+    assert page.count('"title":{"text":"change per whole plausible range"}') == 1
+    assert page.count('"title":{"text":"change per whole plausible range (0.1 = 10 points)"}') == 1
+    assert page.count('"title":{"text":"assumption"}') == 2
+    assert "largest first; mu* and sigma: its change per whole plausible range." in page
+
+
 def test_association_drives_the_association_only_penalty(tmp_path, inprocess):
     # The threshold is raised so that low-score contacts appear within a few weeks at this size.
     done = sensitivity("national_2020", "morris", 2, overrides={"scoring.association.threshold": 680},

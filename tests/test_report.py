@@ -13,8 +13,9 @@ from trustsim import store
 from trustsim.report import build_report
 from trustsim.report.plots import group_label
 from trustsim.report.sections import GROUP_METRICS, SECTIONS, sections
-from trustsim.report.summary import people, percent, summary
+from trustsim.report.summary import final_values, headline_lines, people, percent, summary
 from trustsim.report.view import MetricsView
+from trustsim.result import meaning
 
 GROUPS = ["minority=0", "minority=1", "region=Anhui", "region=Tibet", "urban=0", "urban=1",
           "occupation=farmer", "occupation=civil_servant", *[f"dissent_decile={d}" for d in range(1, 11)]]
@@ -92,6 +93,48 @@ def test_summary_follows_the_numbers(full):
     fewer = dict(FINAL, disparate_impact_ratio=0.5, expressed_dissent_ratio=1.0)
     text = " ".join(summary(run_with(fewer)))
     assert "less often than the majority (0.5 times" in text and "speech was not chilled" in text
+
+
+def test_final_values_give_each_row_what_it_is_and_when_it_holds(full, tmp_path):
+    rows = final_values(full)
+    by_metric: dict[str, list] = {}
+    for metric, value, what, when in rows:
+        by_metric.setdefault(metric, []).append((value, what, when))
+    # a state at the last step, a share of a named whole
+    assert by_metric["blacklist_share"] == [("1.20%", "share of adults on the court list or the public blacklist",
+                                             "at the last step (2020-01-22)")]
+    assert by_metric["wrongful_by_cause.false_match"][0][1].startswith("share of the sanctioned")
+    # a count of one step: the last step alone, and added up over the run (4 steps x 500,000)
+    assert [(v, w) for v, _, w in by_metric["blacklist_entries"]] == [
+        ("500,000", "during the last step (7 days from 2020-01-22)"), ("2,000,000", "over the run (4 steps from 2020-01-01)")]
+    assert by_metric["dissident_degree_ratio"][0][2] == "at the last step (2020-01-22), against the start"
+    assert all(what for rows in by_metric.values() for _, what, _ in rows)
+    html = build_report(full, tmp_path / "r.html").read_text()
+    assert "<th>what it is</th><th>when</th>" in html and "over the run (4 steps from 2020-01-01)" in html
+    assert headline_lines(full) == [
+        "At the last step (2020-01-22), whole population:",
+        "  score_mean                      655.4  mean score of the people scored, 350 to 950",
+        "  blacklist_share                 1.20%  share of adults on the court list or the public blacklist",
+        "  wrongful_sanction_share        18.00%  share of the sanctioned (under any measure or on any list) whose own "
+        "true behaviour would not have put them there",
+        "  expressed_dissent_ratio          0.59  dissent expressed over dissent held, summed over people (1: nobody "
+        "holds back)"]
+
+
+def test_a_ratio_of_nobody_at_the_end_says_when_it_last_held(full):
+    metrics = full.metrics
+    last = metrics["step"].max()
+    full.metrics = metrics[~((metrics["metric"] == "disparate_impact_ratio") & (metrics["step"] == last))]
+    rows = {metric: when for metric, _, _, when in final_values(full)}
+    assert rows["disparate_impact_ratio"] == "at the last step it was defined (2020-01-15)"
+
+
+def test_every_metric_a_run_records_says_what_it_is():
+    import trustsim
+
+    scenario = trustsim.load_scenario("national_2020", {"population.people": 2000, "run.years": 0.1})
+    metrics = trustsim.simulate(scenario, seed=1).metrics
+    assert [m for m in metrics["metric"].unique() if not meaning(m)[0]] == []
 
 
 def test_percent_and_people_read_plainly():

@@ -37,6 +37,13 @@ def test_presets_list_the_four_with_one_line_descriptions():
     assert all(desc and "\n" not in desc for desc in listed.values())
 
 
+def test_preset_descriptions_say_what_the_system_is_without_the_word_seed():
+    # The description is every page's subtitle, where "seed" can only read as the random seed.
+    listed = dict(presets())
+    assert not [name for name, desc in listed.items() if "seed" in desc.lower()]
+    assert listed["national_2020"].startswith("the mandatory national score described in press reports, 2017")
+
+
 @pytest.mark.parametrize("name", PRESETS)
 def test_every_preset_loads_under_its_own_name(name):
     scenario = load_scenario(name)

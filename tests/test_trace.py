@@ -4,6 +4,7 @@ and `trustsim case` tells it or refuses in one line."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numba
@@ -12,6 +13,10 @@ import pandas as pd
 import pytest
 
 import trustsim
+from trustsim.context import Context
+from trustsim.report.cases import cases
+from trustsim.scenario.schema import EVENT_KINDS
+from trustsim.society import Society
 from trustsim.state import CAUSE, MEASURE
 from trustsim.trace import EVENTS, choose
 
@@ -135,3 +140,74 @@ def test_the_report_tells_case_files_from_the_trace(traced):
     assert 4 <= stories <= 6
     false_match = result.traced_people.loc[result.traced_people["chosen_for"] == "false_match", "person"]
     assert any(f"person {p}</h3>" in page for p in false_match)
+
+
+STORY_SCORE = re.compile(r"score (?:fell|rose) to (\d+) \(everything filed under (?:her|his) name"
+                         r"(?:, (.+?) included,)? gave (\d+) before (?:her|his) contacts counted")
+
+
+def _to_score(p, raw: float) -> float:
+    return 350.0 + 600.0 / (1.0 + math.exp(-(p.logit_baseline + raw / p.spread)))
+
+
+def _to_raw(p, score: float) -> float:
+    share = (score - 350.0) / 600.0
+    return p.spread * (math.log(share / (1.0 - share)) - p.logit_baseline)
+
+
+def _points(p, observed: pd.DataFrame) -> float:
+    """The weighted points of one step's observed events, as stages/scoring.record adds them."""
+    total = 0.0
+    for event, count in observed.groupby("event")["value"].sum().items():
+        k = EVENT_KINDS.index(event.split(".", 1)[1])
+        counted = max(count - p.free_hours, 0.0) if k == p.gaming_kind else count
+        total += p.kind_weight[k] * p.points[k] * counted
+    return total
+
+
+def test_a_story_names_the_score_before_contacts_as_what_it_is(traced):
+    """'Everything filed under her name, the false match included, gave 566 before her contacts
+    counted': 566 is the score of every event filed under her name, errors and all, and the
+    published score is that score with the contacts' term added."""
+    result, _ = traced
+    scenario, trace = result.scenario, result.trace
+    p = Context.build(scenario, Society.blank(scenario), SEED).params
+    a = scenario.scoring.association.weight
+    told = errors_told = 0
+    for person, case in cases(trace, result.traced_people, scenario.scoring.association.threshold).items():
+        rows = trace[trace["person"] == person]
+        if (rows["event"] == "trace.overflow").any():
+            continue
+        at = {(r.step, r.event): r.value for r in rows.itertuples() if r.event.startswith("score.")}
+        observed = rows[rows["event"].str.startswith("observed.")]
+        granted = rows.loc[rows["event"] == "appeal.granted", "step"].tolist()
+        step_of = dict(zip(rows["date"].astype(str).str[:10], rows["step"]))
+        for date, text, _ in case.steps():
+            match = STORY_SCORE.search(text)
+            if not match:
+                continue
+            t = step_of[date]
+            published, individual = at[t, "score.published"], at[t, "score.individual"]
+            assert (int(match[1]), int(match[3])) == (round(published), round(individual)), text
+            # before her contacts counted: the published score is this one with the contacts' term added
+            assert published == pytest.approx(min(max((1 - a) * individual + at[t, "score.contacts"], 350), 950),
+                                              abs=1e-3)
+            # the errors the story says the score holds: those observed since the last granted appeal
+            # (an appeal strikes them after its step's score)
+            since = max([s for s in granted if s < t], default=-1)
+            errors = observed[(observed["step"] > since) & (observed["step"] <= t)]
+            on_file = set(errors.loc[errors["cause"] != "true", "cause"])
+            named = {c for c, word in (("false_match", "false match"), ("linkage_error", "misfiled record"))
+                     if word in (match[2] or "")}
+            assert named == on_file, text
+            # everything filed under her name: last step's record decayed, plus every event observed
+            # this step whatever its cause
+            if t - 1 in granted or (t - 1, "score.individual") not in at:
+                continue
+            now = observed[observed["step"] == t]
+            before = _to_raw(p, at[t - 1, "score.individual"]) * p.decay
+            assert _to_score(p, before + _points(p, now)) == pytest.approx(individual, abs=0.05), text
+            told += 1
+            if on_file and abs(_to_score(p, before + _points(p, now[now["cause"] == "true"])) - individual) > 1:
+                errors_told += 1  # without this step's errors the number would be another
+    assert told > 20 and errors_told > 0

@@ -18,6 +18,7 @@ import typer
 from trustsim.checkpoint import SUGGESTED_EVERY, Checkpoints
 from trustsim.engine import check_memory, simulate
 from trustsim.errors import Interrupted, UserError
+from trustsim.report.summary import headline_lines
 from trustsim.result import Result, format_value
 from trustsim.scenario.observations import check_dates
 from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets, source_label, source_of
@@ -125,8 +126,8 @@ def _summary(result: Result, out: Path, run_id: int) -> None:
         f"{result.scenario.name}, seed {result.seed}: {result.people:,} people, {result.steps} steps of {s.step_days} days "
         f"from {s.start}, in {result.elapsed_seconds:.1f} s"
     )
-    for metric, value in result.headline().items():
-        typer.echo(f"  {metric:<26} {format_value(metric, value):>10}")
+    for line in headline_lines(result):
+        typer.echo(line)
     typer.echo(f"wrote {out / DB} (run {run_id}) and {out / REPORT}")
 
 

@@ -42,11 +42,14 @@ MEASURE_TEXT = {
 LIST_TEXT = {"court_list": "the court's list of dishonest debtors", "blacklist": "the public blacklist"}
 REWARD_TEXT = {"easy_loans": "easier loans", "visa_facilitation": "faster visas", "deposit_waiver": "deposit waivers"}
 BECAUSE = {
-    "true": "for {their} own record",
+    "true": "for what {they} did",
     "false_match": "because of a false face match",
     "linkage_error": "because of a record filed under the wrong name",
     "association": "because of the people around {them}",
 }
+# What a score before contacts still holds: (one, several) of each error cause not yet struck by an appeal.
+ERROR_TEXT = {"false_match": ("the false match", "the false matches"),
+              "linkage_error": ("the misfiled record", "the misfiled records")}
 LAYER_TEXT = {"family": ("relative", "relatives"), "work": ("colleague", "colleagues"), "friends": ("friend", "friends")}
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
@@ -93,7 +96,7 @@ class CaseFile:
         self.events = self.events.assign(_order=order).sort_values(["step", "_order"], kind="stable")
         female = bool(self.person["female"])
         self.words = {"they": "she" if female else "he", "them": "her" if female else "him",
-                      "their": "her" if female else "his"}
+                      "their": "her" if female else "his", "theirs": "hers" if female else "his"}
 
     @property
     def id(self) -> int:
@@ -117,9 +120,12 @@ class CaseFile:
         rows = self.events[self.events["event"].isin(["score.published", "score.individual"])]
         return rows.pivot_table(index="step", columns="event", values="value", aggfunc="last")
 
-    def _clauses(self, step_rows: pd.DataFrame, score_before: float | None, low_before: float) -> tuple[list[str], bool]:
+    def _clauses(self, step_rows: pd.DataFrame, score_before: float | None, low_before: float,
+                 errors_on_file: dict[str, int]) -> tuple[list[str], bool]:
         """What happened in one step, as clauses (empty when only routine things did), and whether
-        it is a key step: the system or the person's circle acted, or an error or a serious act was seen."""
+        it is a key step: the system or the person's circle acted, or an error or a serious act was seen.
+        errors_on_file: the errors, by cause, that this step's record holds (observed since the last
+        granted appeal, this step's included)."""
         say = self._say
         clauses: list = []
         seen: list[str] = []
@@ -202,9 +208,15 @@ class CaseFile:
             verb = "fell" if score.iloc[-1] < score_before else "rose"
             text = say("{their} score ") + f"{verb} to {score.iloc[-1]:.0f}"
             if len(individual) and abs(individual.iloc[-1] - score.iloc[-1]) >= 5:
-                text += f" ({say('{their}')} own record alone gave {individual.iloc[-1]:.0f}"
+                # score.individual: the score of the record as filed (errors and all), before the
+                # contacts' term (stages/scoring.py); named so, lest "own record" read as own deeds.
+                errors = [ERROR_TEXT[c][n > 1] for c, n in errors_on_file.items() if n]
+                included = f", {_and(errors)} included," if errors else ""
+                text += (say(" (everything filed under {their} name") + included +
+                         f" gave {individual.iloc[-1]:.0f} before " + say("{their} contacts counted"))
                 if low_before:
-                    text += f"; {_count(low_before, ('contact', 'contacts'))} scored under {self.threshold:.0f}"
+                    text += (f"; {_count(low_before, ('contact', 'contacts'))} of " + say("{theirs}") +
+                             f" scored under {self.threshold:.0f}")
                 text += ")"
             clauses.append(text)
         return clauses, key
@@ -214,8 +226,12 @@ class CaseFile:
         lines = []
         score_before = None
         low_before = 0.0
+        errors_on_file = dict.fromkeys(ERROR_TEXT, 0)
         for _, rows in self.events.groupby("step", sort=True):
-            clauses, key = self._clauses(rows, score_before, low_before)
+            observed = rows[rows["event"].str.startswith("observed.")]
+            for cause in errors_on_file:
+                errors_on_file[cause] += int(observed.loc[observed["cause"] == cause, "value"].sum())
+            clauses, key = self._clauses(rows, score_before, low_before, errors_on_file)
             if clauses:
                 lines.append((str(pd.Timestamp(rows["date"].iloc[0]).date()), "; ".join(clauses) + ".", key))
             score = rows.loc[rows["event"] == "score.published", "value"]
@@ -223,6 +239,8 @@ class CaseFile:
                 score_before = float(score.iloc[-1])
             low = rows.loc[rows["event"] == "contacts.low", "value"]
             low_before = float(low.iloc[-1]) if len(low) else 0.0
+            if (rows["event"] == "appeal.granted").any():  # struck after this step's score
+                errors_on_file = dict.fromkeys(ERROR_TEXT, 0)
         return lines
 
     def timeline(self) -> list[str]:

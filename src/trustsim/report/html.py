@@ -17,9 +17,9 @@ from pathlib import Path
 import jinja2
 from plotly.offline import get_plotlyjs
 
-from trustsim.report.plots import format_metric, to_div
+from trustsim.report.plots import to_div
 from trustsim.report.sections import case_stories, sections as build_sections
-from trustsim.report.summary import summary
+from trustsim.report.summary import final_values, summary
 from trustsim.report.view import MetricsView
 from trustsim.result import Result
 
@@ -73,7 +73,7 @@ def build_report(result: Result, path: str | Path) -> Path:
         first_date=str(dates.min())[:10] if len(dates) else scenario.run.start,
         last_date=str(dates.max())[:10] if len(dates) else scenario.run.start,
         sentences=summary(result, intervals_of(Path(path).parent, scenario.name)),
-        finals=[(metric, format_metric(metric, value)) for metric, value in result.final().items()],
+        finals=final_values(result),
         sections=shown,
         cases=[{"title": c.title, "story": c.story, "html": to_div(c.figure)} for c in case_stories(
             result.trace, result.traced_people, scenario.scoring.association.threshold)],

@@ -268,9 +268,10 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[MetricsView], go.Figure | str]], 
     ("disparate", "Disparate impact", "How much more (above 1) or less (below 1) often members of the minority "
      "were sanctioned than the majority, and the share of each under every measure at the end.", disparate),
     ("chilling", "Chilling of speech", "Dissent people expressed as a fraction of the dissent they hold "
-     "(1: nobody holds back), for everyone and for the most dissenting tenth; at the end, by decile and by what "
-     "people stand to lose: the committed few who do not hold back, a score within reach of a sanction bar, a "
-     "state job, a business, or none of these.", chilling),
+     "(1: nobody holds back; under 1: people hold back), for everyone and for the most dissenting tenth; at the "
+     "end, by decile and by what people stand to lose: the committed few, a score within reach of a sanction bar, "
+     "a state job, a business, or none of these. The committed few never hold back, and speak out more when a "
+     "contact of theirs is punished, so their ratio can pass 1.", chilling),
     ("network", "The network around dissidents", "How many of their ties the most dissenting tenth of people "
      "kept as others distanced themselves, the share of their ties the sanctioned have lost, the share of "
      "people left with no ties at all, and how closely the scores of people tied to each other go together "
@@ -328,11 +329,11 @@ class CaseStory:
 
 
 def case_plot(case) -> go.Figure:
-    """A traced person's published and own-record scores over time, with their events marked."""
+    """A traced person's published score and the score of their file before contacts, with their events marked."""
     events = case.events
     fig = panels([""], height=320)
     for i, (event, name, dash) in enumerate((("score.published", "published score", None),
-                                             ("score.individual", "own record alone", "dot"))):
+                                             ("score.individual", "all filed under their name, before contacts", "dot"))):
         rows = events[events["event"] == event]
         add_line(fig, rows["date"], rows["value"], name, colour(i), dash=dash, hover="%{y:.0f}")
     score = events[events["event"] == "score.published"].set_index("step")["value"]

@@ -4,6 +4,10 @@ Use `summary(result)` for the sentences, in the order a reader asks: who is list
 wrongly and why, which measures, who is hit harder, what it does to speech and to dissidents'
 networks, then scores, rewards and participation. A sentence whose metric the run lacks is left
 out. `percent` and `people` write numbers the way the sentences do; tests use them too.
+
+`final_values(result)` is the report's table of every metric: its value, what it is (a share of
+whom, a ratio of what, a count of what: result.meaning) and when it holds; `headline_lines(result)`
+the same for the headline metrics, as `trustsim run` prints them.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import math
 
 import pandas as pd
 
-from trustsim.report.sections import CAUSE_NAMES, MEASURE_NAMES
+from trustsim.report.plots import format_metric, is_count
+from trustsim.report.sections import CAUSE_NAMES, MEASURE_NAMES, member_name
 from trustsim.report.view import MetricsView
-from trustsim.result import Result
+from trustsim.result import HEADLINE_METRICS, NOW, SINCE_START, STEP, Result, meaning
 
 CAUSE_PHRASES = {
     "association": "through their contacts (relatives, friends, colleagues) rather than anything they did",
@@ -193,3 +198,40 @@ def summary(result: Result, intervals: Intervals | None = None) -> list[str]:
         _network(v), _scores(v), _rewards(v, scenario.participation.mode),
     ]
     return [s for s in sentences if s]
+
+
+def final_values(result: Result) -> list[tuple[str, str, str, str]]:
+    """(metric, value, what it is, when it holds) of every metric for the whole population: its last
+    recorded value, and for a count of one step also its total over the run."""
+    rows = result.metrics[result.metrics["group"] == "all"].sort_values("step", kind="stable")
+    last = rows.groupby("metric", sort=True).tail(1)
+    days, steps = result.scenario.run.step_days, rows["step"].nunique()
+    end = pd.to_datetime(rows["date"]).max()
+    out = []
+    for metric, date, value in zip(last["metric"], pd.to_datetime(last["date"]), last["value"].astype(float)):
+        what, basis = meaning(metric, member_name(metric) if "." in metric else None)
+        # a ratio of nobody (no one sanctioned, say) is not recorded: its last value may be older
+        step, day = ("the last step" if date == end else "the last step it was defined"), f"{date:%Y-%m-%d}"
+        when = {NOW: f"at {step} ({day})", STEP: f"during {step} ({days} days from {day})",
+                SINCE_START: f"at {step} ({day}), against the start"}[basis]
+        out.append((metric, format_metric(metric, value), what, when))
+        if basis == STEP and is_count(metric):
+            total = float(rows.loc[rows["metric"] == metric, "value"].sum())
+            out.append((metric, format_metric(metric, total), what,
+                        f"over the run ({steps} steps from {pd.Timestamp(rows['date'].min()):%Y-%m-%d})"))
+    return out
+
+
+def headline_lines(result: Result) -> list[str]:
+    """The headline metrics as `trustsim run` prints them: when they hold, then each with its value and
+    what it is a share or ratio of."""
+    # reversed: a metric's first row (its last step) is the one kept
+    rows = {metric: (value, what, when) for metric, value, what, when in reversed(final_values(result))}
+    lines, said = [], None
+    for metric in (m for m in HEADLINE_METRICS if m in rows):
+        value, what, when = rows[metric]
+        if when != said:
+            lines.append(f"{when[0].upper()}{when[1:]}, whole population:")
+            said = when
+        lines.append(f"  {metric:<26} {value:>10}  {what}")
+    return lines

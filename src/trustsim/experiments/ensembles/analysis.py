@@ -108,6 +108,8 @@ def indices(design: Design, final: pd.DataFrame, ensemble_id: str, seed: int) ->
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if design.method == "morris":
+                # Unscaled elementary effects: a step's change of y over the step's share of the range
+                # (SALib's delta), so mu* is a change per whole plausible range, exact for a straight line.
                 res = morris.analyze(design.problem, design.points, y, num_levels=MORRIS_LEVELS, seed=seed)
                 stats = {"mu_star": ("mu_star", "mu_star_conf"), "sigma": ("sigma", None)}
             else:

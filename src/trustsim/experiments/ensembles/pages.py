@@ -12,17 +12,23 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from trustsim.experiments.ensembles.design import Design
+from trustsim.experiments.ensembles.design import MORRIS_LEVELS, Design
 from trustsim.report.html import INTERVALS_FILE, render
-from trustsim.report.plots import add_band, add_line, colour, format_metric, hover, panels, style_axis, to_div
+from trustsim.report.plots import (add_band, add_line, colour, format_metric, hover, is_share, panels, style_axis,
+                                   to_div)
+from trustsim.result import meaning
 from trustsim.scenario.schema import Scenario
 
 _NAMES = {"mu_star": "mu*", "sigma": "sigma", "S1": "S1", "ST": "ST"}
+# A Morris step moves one assumption by this fraction of its plausible range (SALib's delta); SALib
+# divides the change it makes by it, so mu* is a change per whole range.
+MORRIS_STEP = Fraction(MORRIS_LEVELS, 2 * (MORRIS_LEVELS - 1))
 
 
 def _missing(design: Design, runs: pd.DataFrame) -> str:
@@ -59,7 +65,7 @@ def _finals(final: pd.DataFrame, metrics: list[str]) -> go.Figure:
         row, col = i // 2 + 1, i % 2 + 1
         fig.add_trace(go.Histogram(x=final[metric].dropna().to_numpy(), marker_color=colour(0), showlegend=False,
                                    name=metric), row=row, col=col)
-        style_axis(fig, metric, row, col, axis="x")
+        style_axis(fig, metric, row, col, axis="x", title="value at the last step")
         fig.update_yaxes(title_text="runs", row=row, col=col)
     fig.update_layout(hovermode="closest", bargap=0.05)
     return fig
@@ -163,6 +169,10 @@ def _ranked(summary: pd.DataFrame, metric: str, method: str) -> go.Figure:
 
     ranked = ranking(summary, metric).iloc[::-1]  # Plotly draws the first category at the bottom
     stats = ["mu_star", "sigma"] if method == "morris" else ["S1", "ST"]
+    if method == "morris":  # a share's change as a fraction of the whole, as SALib gets it
+        effect = "change per whole plausible range" + (" (0.1 = 10 points)" if is_share(metric) else "")
+    else:
+        effect = "share of the variance (0 to 1)"
     fig = panels([""], height=140 + 28 * len(ranked) * 2)
     for i, stat in enumerate(stats):
         conf = ranked.get(f"{stat}_conf")
@@ -170,6 +180,8 @@ def _ranked(summary: pd.DataFrame, metric: str, method: str) -> go.Figure:
         fig.add_trace(go.Bar(x=ranked[stat].to_numpy(float), y=list(ranked["parameter"]), orientation="h",
                              name=_NAMES[stat], marker_color=colour(i), error_x=error))
     fig.update_layout(barmode="group", hovermode="closest", margin=dict(l=400))
+    fig.update_xaxes(title_text=effect)
+    fig.update_yaxes(title_text="assumption")
     return fig
 
 
@@ -179,11 +191,17 @@ def sensitivity_page(out: Path, scenario: Scenario, design: Design, runs: pd.Dat
         intro = [f"A Morris screening: {design.options['samples']} paths through the plausible ranges, each changing "
                  f"one assumption at a time ({design.size} runs, all with seed {design.seeds[0]}, so a change of result "
                  "comes from the changed assumption alone).",
-                 "mu* is the typical size of the change in the final value when the assumption moves from the bottom to "
-                 "the top of its plausible range, one assumption at a time (estimated from steps of two thirds of the "
-                 "range; the bar's whisker: its 95% interval); sigma is how much that change "
-                 "depends on the other assumptions (large: it acts with others, or not in a straight line). "
-                 "Longer bars matter more. An assumption with mu* = 0 cannot change the result in this scenario."]
+                 f"mu* is the typical size of an assumption's effect on the final value, as a change per whole "
+                 f"plausible range: each step of a path moves one assumption by {MORRIS_STEP} of its range, and the "
+                 f"change it makes, divided by {MORRIS_STEP}, is that step's effect (SALib's elementary effect); mu* "
+                 f"is the mean of their sizes, with a 95% interval (the bar's whisker). Where the final value moves in "
+                 f"a straight line with the assumption, mu* is the change from the bottom to the top of the range. "
+                 f"Where it bends or jumps (a threshold, a tipping point), the step's change scaled up to the whole "
+                 f"range overshoots, and mu* can pass anything the metric can do: a step across which a share flips "
+                 f"from 0 to 1 has an effect of {float(1 / MORRIS_STEP):g}, so a share's mu* above 1 marks such jumps. sigma, "
+                 f"in the same unit, is how much the effect differs from step to step (large: the assumption acts "
+                 f"with others, or not in a straight line). Longer bars matter more. An assumption with mu* = 0 "
+                 f"cannot change the result in this scenario."]
     else:
         intro = [f"Sobol' indices from {design.size} runs (base sample {design.options['samples']}, all with seed "
                  f"{design.seeds[0]}).",
@@ -192,8 +210,12 @@ def sensitivity_page(out: Path, scenario: Scenario, design: Design, runs: pd.Dat
                  "hardly matters; the sum of S1 below 1 means assumptions act together."]
     figures = []
     for metric in dict.fromkeys(summary["metric"]):
+        what = meaning(metric)[0]
+        unit = ("mu* and sigma: its change per whole plausible range" if design.method == "morris"
+                else "S1 and ST: shares of its variance")
         figures.append({"id": metric, "title": metric, "html": to_div(_ranked(summary, metric, design.method)),
-                        "caption": f"Assumptions ranked by their effect on the final {metric}, largest first."})
+                        "caption": f"Assumptions ranked by their effect on the final {metric}"
+                                   f"{f' ({what})' if what else ''}, largest first; {unit}."})
     return _write(out, "sensitivity.html", kind="sensitivity", scenario=scenario, intro=intro,
                   missing=_missing(design, runs), tables=[], figures=figures, ranges=_ranges(design, scenario),
                   ensemble_id=ensemble_id)
