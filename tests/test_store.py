@@ -288,3 +288,22 @@ def test_the_command_line_answers_a_damaged_database_in_one_line_before_running(
         err = capsys.readouterr().err
         assert exit_.value.code == 2 and err.count("\n") == 1 and err.startswith("trustsim: error: "), err
     assert tree(tmp_path) == before
+
+
+def test_metrics_described_gives_each_row_its_meaning_and_the_scale_of_counts(tmp_path):
+    import trustsim
+
+    people = 3000
+    scenario = trustsim.load_scenario("national_2020", {"population.people": people, "run.years": 0.3})
+    store.save([trustsim.simulate(scenario, seed=2)], tmp_path)
+    con = duckdb.connect(str(tmp_path / "results.duckdb"), read_only=True)
+    rows = con.execute("SELECT metric, value, what, basis, scale FROM metrics_described WHERE grp = 'all'").df()
+    con.close()
+    assert rows["what"].notna().all() and (rows["what"] != "").all()  # every metric the engine writes is described
+    last = rows.groupby("metric").tail(1).set_index("metric")
+    count = last.loc["blacklist_count"]
+    assert count["scale"] == pytest.approx(scenario.population.represents / people)
+    assert count["basis"] == "now" and "national scale" in count["what"]
+    listed = count["value"] / count["scale"]  # back to simulated people: a whole number, the share's numerator
+    assert listed == pytest.approx(round(listed)) and listed == pytest.approx(last.loc["blacklist_share", "value"] * people)
+    assert last.loc["blacklist_share", "scale"] == 1.0 and last.loc["flight_denials", "basis"] == "step"

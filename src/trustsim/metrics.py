@@ -29,6 +29,9 @@ SCORE_SCALE = 256.0  # fixed point of score sums
 DISSENT_SCALE = float(2**20)  # fixed point of dissent sums
 WRONGFUL_CAUSES = CAUSES[1:]
 DIMENSIONS = ("region", "urban", "occupation", "minority", "dissent_decile")
+# Counts of people or events, multiplied by population.represents / population.people so that they
+# read at the scale of the real adult population the simulated people stand for.
+SCALED_COUNTS = ("blacklist_count", "blacklist_entries", "blacklist_exits", "flight_denials", "rail_denials")
 
 # Columns of the per-cell sums the person pass fills.
 PERSON_SUMS = (
@@ -121,6 +124,8 @@ class Recorder:
         self.histograms[:] = 0
 
     def _add(self, t: int, metric: str, values: np.ndarray, by_stake: np.ndarray | None = None) -> None:
+        if metric in SCALED_COUNTS:
+            values = values * self.scale
         if by_stake is None:
             by_stake = np.full(len(self.stake_labels), np.nan)
         self.rows.append((t, metric, np.concatenate([values, by_stake])))
@@ -141,13 +146,13 @@ class Recorder:
         add(t, "score_mean", ratio(col["score"] / SCORE_SCALE, col["member"]))
         self._score_distribution(t, self.histograms.sum(axis=0))
         add(t, "blacklist_share", ratio(col["listed"], pop))
-        add(t, "blacklist_count", col["listed"] * self.scale)
-        add(t, "blacklist_entries", col["entries"] * self.scale)
-        add(t, "blacklist_exits", col["exits"] * self.scale)
+        add(t, "blacklist_count", col["listed"])
+        add(t, "blacklist_entries", col["entries"])
+        add(t, "blacklist_exits", col["exits"])
         for measure in MEASURES:
             add(t, f"sanctioned_share.{measure}", ratio(col[f"under.{measure}"], pop))
-        add(t, "flight_denials", col["flight_denials"] * self.scale)
-        add(t, "rail_denials", col["rail_denials"] * self.scale)
+        add(t, "flight_denials", col["flight_denials"])
+        add(t, "rail_denials", col["rail_denials"])
         add(t, "sanctioned_any_share", ratio(col["sanctioned"], pop))
         add(t, "wrongful_sanction_share", ratio(col["wrongful"], col["sanctioned"]))
         for cause in WRONGFUL_CAUSES:

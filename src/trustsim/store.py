@@ -42,7 +42,8 @@ from pydantic import ValidationError
 from trustsim import __version__
 from trustsim.errors import UserError
 from trustsim.report import build_report
-from trustsim.result import Result
+from trustsim.metrics import SCALED_COUNTS
+from trustsim.result import MEANINGS, Result
 from trustsim.scenario.schema import Scenario
 
 DB = "results.duckdb"
@@ -70,7 +71,10 @@ _FIXED = {
 }
 _FIXED_SCHEMA = {"runs": _RUNS_SCHEMA, "metrics": _METRICS_SCHEMA}
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
-_RESERVED = {*_FIXED, _INFO}
+# Views over the fixed tables that say what a metric row means: its family's meaning and time
+# basis (result.MEANINGS), and for a count stood up to the real population the factor that did it.
+_DESCRIBED = ("metric_meanings", "metrics_described")
+_RESERVED = {*_FIXED, _INFO, *_DESCRIBED}
 
 
 # --- paths and checks --------------------------------------------------------------------------
@@ -121,6 +125,8 @@ def _read_info(directory: Path) -> tuple[str, set[str]] | None:
             what = "holds its runs inside the file (the format of earlier trustsim versions)" if old else "is not a trustsim results database"
             raise UserError(f"{path}: {what}; {allowed}")
         fmt, where, views = con.execute(f"SELECT format, directory, views FROM {_INFO}").fetchone()
+        if not names.issuperset(_DESCRIBED):
+            where = ""  # written by a version without these views: as stale as a moved directory's
     except duckdb.Error as exc:
         raise UserError(f"{path}: damaged results database ({str(exc).splitlines()[0][:160]}); {allowed}") from None
     finally:
@@ -166,6 +172,20 @@ _SQL_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "int32": "INTEGER", "times
               "date32[day]": "DATE", "double": "DOUBLE"}
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+_MEANINGS_VIEW = "CREATE VIEW metric_meanings AS SELECT * FROM (VALUES {}) AS m(family, what, basis, scaled)".format(
+    ", ".join(f"({_literal(family)}, {_literal(what)}, {_literal(basis)}, {family in SCALED_COUNTS})"
+              for family, (what, basis) in MEANINGS.items()))
+_DESCRIBED_VIEW = """CREATE VIEW metrics_described AS
+SELECT m.run_id, m.step, m.date, m.metric, m.grp, m.value, d.what, d.basis,
+       CASE WHEN d.scaled THEN CAST(json_extract(r.scenario_json, '$.population.represents') AS DOUBLE) / r.people
+            ELSE 1.0 END AS scale
+FROM metrics AS m JOIN runs AS r USING (run_id) LEFT JOIN metric_meanings AS d ON d.family = split_part(m.metric, '.', 1)"""
+
+
 def _write_db(directory: Path, markers: dict[str, str]) -> None:
     """Write results.duckdb afresh (views only) and rename it into place."""
     temp = directory / f".{DB}.{_token()}.tmp"
@@ -179,6 +199,8 @@ def _write_db(directory: Path, markers: dict[str, str]) -> None:
             for name, kind in sorted(markers.items()):
                 if name not in _FIXED:
                     con.execute(f"CREATE VIEW {name} AS {_select(directory, name, kind)}")
+            con.execute(_MEANINGS_VIEW)
+            con.execute(_DESCRIBED_VIEW)
         finally:
             con.close()
         os.replace(temp, directory / DB)
