@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -61,12 +60,6 @@ class Result:
         """The final values of the headline metrics this run has, in HEADLINE_METRICS order."""
         final = self.final()
         return {m: final[m] for m in HEADLINE_METRICS if m in final}
-
-    def save(self, directory: str | Path) -> int:
-        """Add this run to DIR/results.duckdb and rewrite DIR/report.html; returns the run id."""
-        from trustsim.store import save  # the store reads Results back, so it imports this module
-
-        return save([self], directory)[0]
 
 
 def family(metric: str) -> str:
