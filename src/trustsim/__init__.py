@@ -15,8 +15,6 @@ The public API, and nothing else:
     sensitivity(scenario, method="morris", ...) -> Analysis     which assumptions drive the results (SALib)
 """
 
-__version__ = "0.1.0"  # read by pyproject.toml (setuptools dynamic version) and stored with each run
-
 from trustsim.engine import simulate
 from trustsim.experiments.calibration import calibrate
 from trustsim.experiments.compare import compare
@@ -25,8 +23,10 @@ from trustsim.result import Result
 from trustsim.scenario import Scenario, load_scenario, presets
 from trustsim.society import Society, build_society
 from trustsim.store import list_runs, open_results, save
+from trustsim.version import __version__
 
 __all__ = [
+    "__version__",
     "Result",
     "Scenario",
     "Society",

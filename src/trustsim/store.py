@@ -39,11 +39,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from trustsim import __version__
 from trustsim.errors import UserError
 from trustsim.report import build_report
 from trustsim.result import Result
 from trustsim.scenario.schema import Scenario
+from trustsim.version import __version__
 
 DB = "results.duckdb"
 REPORT = "report.html"

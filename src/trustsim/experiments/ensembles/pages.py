@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from trustsim.experiments.ensembles.analysis import bands, finals, ranking
 from trustsim.experiments.ensembles.design import Design
 from trustsim.report.html import INTERVALS_FILE, render
 from trustsim.report.plots import add_band, add_line, colour, format_metric, hover, panels, style_axis, to_div
@@ -37,8 +38,6 @@ def _missing(design: Design, runs: pd.DataFrame) -> str:
 
 
 def _over_time(traj: pd.DataFrame, metrics: list[str]) -> go.Figure:
-    from trustsim.experiments.ensembles.analysis import bands
-
     fig = panels(metrics, cols=2)
     b = bands(traj)
     for i, metric in enumerate(metrics):
@@ -79,8 +78,6 @@ def _interval_rows(summary: pd.DataFrame, split: bool) -> list[list[str]]:
 
 
 def _figures(traj: pd.DataFrame, metrics: list[str], what: str) -> list[dict[str, str]]:
-    from trustsim.experiments.ensembles.analysis import finals
-
     if traj.empty:
         return []
     return [
@@ -159,8 +156,6 @@ def uncertainty_page(out: Path, scenario: Scenario, design: Design, runs: pd.Dat
 
 
 def _ranked(summary: pd.DataFrame, metric: str, method: str) -> go.Figure:
-    from trustsim.experiments.ensembles.analysis import ranking
-
     ranked = ranking(summary, metric).iloc[::-1]  # Plotly draws the first category at the bottom
     stats = ["mu_star", "sigma"] if method == "morris" else ["S1", "ST"]
     fig = panels([""], height=140 + 28 * len(ranked) * 2)

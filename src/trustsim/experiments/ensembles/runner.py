@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from trustsim import store
+from trustsim.engine import simulate
 from trustsim.errors import UserError
 from trustsim.experiments.ensembles.design import Design
 from trustsim.result import METRIC_COLUMNS
@@ -41,8 +42,6 @@ Evaluate = Callable[[Scenario, int, Sequence[str]], pd.DataFrame]
 
 def simulate_metrics(scenario: Scenario, seed: int, metrics: Sequence[str]) -> pd.DataFrame:
     """The model: one run's requested metrics, group `all`, every step (long form)."""
-    from trustsim.engine import simulate
-
     result = simulate(scenario, seed=seed)  # a worker with several threads: simulate runs them in turn
     frame = result.metrics
     return frame[(frame["group"] == "all") & frame["metric"].isin(metrics)].reset_index(drop=True)
