@@ -222,6 +222,7 @@ class _progress:
     def __enter__(self):
         if not self.enabled:
             return lambda: None
+        # Imported on use: only a shown bar needs it, and the import would slow every start.
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.bar = Progress(

@@ -201,6 +201,7 @@ class _runs_progress:
     def __enter__(self):
         if not self.enabled:
             return lambda what: None
+        # Imported on use: only a shown bar needs it, and the import would slow every start.
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

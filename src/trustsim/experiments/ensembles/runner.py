@@ -9,7 +9,8 @@ so an ensemble is never held in memory whole. A run that raises is stored as fai
 message and the others go on. Runs already stored for the same ensemble_id, sample and seed are
 skipped, so running an interrupted command again finishes it; a worker lost mid-run has its runs
 redone elsewhere by Dask. A run's result depends only on (scenario, values, seed), never on which
-worker ran it or when.
+worker ran it or when. Dask's `distributed` is imported inside the functions that use it: only an
+ensemble needs it, and importing it would slow every start of trustsim.
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ def _progress(show: bool, total: int, label: str) -> Iterator[Callable[[int, int
     if not show:
         yield lambda done, failed: None
         return
+    # Imported on use: only a shown bar needs it, and the import would slow every start.
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
