@@ -116,7 +116,7 @@ def report(a: dict, c: dict) -> str:
 
 **Appends.** national_2020 at {a['people']:,} people for one year ({a['steps']} steps, {a['rows']:,} metric
 rows) was simulated once and its Result appended {a['count']:,} times into one directory with
-`store.append_run` (what an ensemble's workers call; `Result.save` adds the report, a constant cost).
+`store.append_run` (what an ensemble's workers call; `store.save` adds the report, a constant cost).
 Load average {a['load']} on this shared machine.
 
 | append | seconds |

@@ -70,7 +70,7 @@ def test_a_snapshot_holds_every_person_with_what_the_system_did_to_them(tmp_path
     assert len(snap) == 20_000
     assert snap["score"].between(350, 950).all()
     assert {"region", "minority", "dissent", "lists", "cause.flight_ban", "perceived_risk"} <= set(snap.columns)
-    run_id = result.save(tmp_path)
+    run_id = trustsim.save([result], tmp_path)[0]
     assert (tmp_path / "runs" / f"run_id={run_id}" / "snapshot.parquet").exists()
 
 

@@ -215,7 +215,7 @@ def test_report_works_with_any_metrics(tmp_path):
 
 
 def test_report_from_a_results_directory(result, tmp_path):
-    result.save(tmp_path)
+    store.save([result], tmp_path)
     html = store.rebuild_report(tmp_path).read_text()
     assert "trustsim report: synthetic" in html and "<th>run</th><td>1</td>" in html
 

@@ -32,7 +32,7 @@ def sorted_metrics(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_schema_is_the_designed_one(result, tmp_path):
-    result.save(tmp_path)
+    store.save([result], tmp_path)
     con = duckdb.connect(str(tmp_path / "results.duckdb"), read_only=True)
     columns = {t: [r[0] for r in con.execute(f"DESCRIBE {t}").fetchall()] for t in ("runs", "metrics")}
     con.close()
@@ -42,7 +42,7 @@ def test_schema_is_the_designed_one(result, tmp_path):
 
 
 def test_save_writes_database_report_and_snapshot(result, tmp_path):
-    run_id = result.save(tmp_path / "new" / "dir")
+    run_id = store.save([result], tmp_path / "new" / "dir")[0]
     assert run_id == 1 and result.run_id == 1
     where = tmp_path / "new" / "dir"
     assert sorted(p.name for p in where.iterdir()) == [".tables", "report.html", "results.duckdb", "runs"]
@@ -51,7 +51,7 @@ def test_save_writes_database_report_and_snapshot(result, tmp_path):
 
 
 def test_round_trip(result, tmp_path):
-    result.save(tmp_path)
+    store.save([result], tmp_path)
     back = store.open_results(tmp_path)
     assert back.run_id == 1 and back.seed == result.seed
     assert back.scenario == result.scenario
@@ -64,7 +64,7 @@ def test_round_trip(result, tmp_path):
 
 
 def test_runs_row(result, tmp_path):
-    result.save(tmp_path)
+    store.save([result], tmp_path)
     runs = store.list_runs(tmp_path)
     row = runs.iloc[0]
     assert (row.run_id, row.scenario, row.seed, row.people, row.steps, row.status) == (
@@ -77,8 +77,8 @@ def test_runs_row(result, tmp_path):
 
 def test_saving_again_appends_a_run(tmp_path):
     first, second = make_result(seed=1), make_result(seed=2, snapshot=False)
-    assert first.save(tmp_path) == 1
-    assert second.save(tmp_path) == 2
+    assert store.save([first], tmp_path)[0] == 1
+    assert store.save([second], tmp_path)[0] == 2
     assert store.list_runs(tmp_path)["run_id"].tolist() == [1, 2]
     assert store.open_results(tmp_path).seed == 2  # the latest by default
     assert store.open_results(tmp_path, run_id=1).seed == 1
@@ -93,7 +93,7 @@ def test_save_several_at_once(tmp_path):
 
 
 def test_failed_save_leaves_the_directory_as_it_was(tmp_path, monkeypatch):
-    make_result(seed=1).save(tmp_path)
+    store.save([make_result(seed=1)], tmp_path)
     before = tree(tmp_path)
 
     def broken(*args, **kwargs):
@@ -101,14 +101,14 @@ def test_failed_save_leaves_the_directory_as_it_was(tmp_path, monkeypatch):
 
     monkeypatch.setattr(store, "build_report", broken)
     with pytest.raises(RuntimeError):
-        make_result(seed=2).save(tmp_path)
+        store.save([make_result(seed=2)], tmp_path)
     assert tree(tmp_path) == before
 
 
 def test_failed_first_save_leaves_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "build_report", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no")))
     with pytest.raises(RuntimeError):
-        make_result().save(tmp_path)
+        store.save([make_result()], tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -118,7 +118,7 @@ def test_open_without_results_is_a_user_error(tmp_path):
 
 
 def test_open_unknown_run_lists_the_runs(result, tmp_path):
-    result.save(tmp_path)
+    store.save([result], tmp_path)
     with pytest.raises(UserError, match="run_id = 7: no such run; allowed: 1"):
         store.open_results(tmp_path, run_id=7)
 
@@ -126,11 +126,11 @@ def test_open_unknown_run_lists_the_runs(result, tmp_path):
 def test_a_file_in_the_way_is_a_user_error(result, tmp_path):
     (tmp_path / "out").write_text("not a directory")
     with pytest.raises(UserError, match="is a file"):
-        result.save(tmp_path / "out" / "sub")
+        store.save([result], tmp_path / "out" / "sub")
 
 
 def test_rebuild_report(result, tmp_path):
-    result.save(tmp_path)
+    store.save([result], tmp_path)
     (tmp_path / "report.html").unlink()
     assert store.rebuild_report(tmp_path) == tmp_path / "report.html"
     assert "synthetic" in (tmp_path / "report.html").read_text()
@@ -176,17 +176,17 @@ def test_a_directory_of_plain_rows_only_still_has_empty_runs_and_metrics(tmp_pat
 
 
 def test_an_append_writes_only_its_own_run(tmp_path):
-    make_result(seed=1).save(tmp_path)
+    store.save([make_result(seed=1)], tmp_path)
     before = tree(tmp_path / "runs" / "run_id=1")
     stamp = os.stat(tmp_path / "runs" / "run_id=1" / "metrics.parquet").st_mtime_ns
-    make_result(seed=2).save(tmp_path)
+    store.save([make_result(seed=2)], tmp_path)
     assert tree(tmp_path / "runs" / "run_id=1") == before
     assert os.stat(tmp_path / "runs" / "run_id=1" / "metrics.parquet").st_mtime_ns == stamp
 
 
 def _append(args):
     directory, seed = args
-    return make_result(seed=seed, snapshot=False).save(directory)
+    return store.save([make_result(seed=seed, snapshot=False)], directory)[0]
 
 
 def test_concurrent_appends_keep_every_run(tmp_path):
@@ -214,7 +214,7 @@ def test_eight_concurrent_trustsim_runs_keep_eight_runs(tmp_path):
 
 
 def test_a_moved_directory_has_its_views_refreshed(result, tmp_path):
-    result.save(tmp_path / "a")
+    store.save([result], tmp_path / "a")
     os.rename(tmp_path / "a", tmp_path / "b")
     assert store.list_runs(tmp_path / "b").run_id.tolist() == [1]
     con = duckdb.connect(str(tmp_path / "b" / "results.duckdb"), read_only=True)
@@ -224,7 +224,7 @@ def test_a_moved_directory_has_its_views_refreshed(result, tmp_path):
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "old_format"])
 def test_a_damaged_or_foreign_database_is_refused_and_left_alone(result, tmp_path, damage):
-    result.save(tmp_path)
+    store.save([result], tmp_path)
     db = tmp_path / "results.duckdb"
     if damage == "garbage":
         db.write_bytes(b"this is not a database" * 100)
@@ -236,7 +236,7 @@ def test_a_damaged_or_foreign_database_is_refused_and_left_alone(result, tmp_pat
         con.execute("CREATE TABLE runs (run_id INTEGER); CREATE TABLE metrics (run_id INTEGER)")
         con.close()
     before = tree(tmp_path)
-    for attempt in (lambda: make_result(seed=2).save(tmp_path), lambda: store.list_runs(tmp_path),
+    for attempt in (lambda: store.save([make_result(seed=2)], tmp_path), lambda: store.list_runs(tmp_path),
                     lambda: store.open_results(tmp_path)):
         with pytest.raises(UserError, match="results.duckdb: .*allowed: a results.duckdb written by this trustsim"):
             attempt()
@@ -244,7 +244,7 @@ def test_a_damaged_or_foreign_database_is_refused_and_left_alone(result, tmp_pat
 
 
 def test_a_read_only_directory_is_refused(result, tmp_path, monkeypatch):
-    result.save(tmp_path)
+    store.save([result], tmp_path)
     before = tree(tmp_path)
     tmp_path.chmod(0o555)
     if os.geteuid() == 0:  # root writes anywhere: fail the first write as a read-only directory would
@@ -254,14 +254,14 @@ def test_a_read_only_directory_is_refused(result, tmp_path, monkeypatch):
         monkeypatch.setattr(store.Path, "mkdir", refused)
     try:
         with pytest.raises(UserError, match="cannot write the results .*nothing was written"):
-            make_result(seed=2).save(tmp_path)
+            store.save([make_result(seed=2)], tmp_path)
     finally:
         tmp_path.chmod(0o755)
     assert tree(tmp_path) == before
 
 
 def test_a_full_disk_is_refused_and_changes_nothing(result, tmp_path, monkeypatch):
-    result.save(tmp_path)
+    store.save([result], tmp_path)
     before = tree(tmp_path)
     calls = []
 
@@ -274,12 +274,12 @@ def test_a_full_disk_is_refused_and_changes_nothing(result, tmp_path, monkeypatc
     pq_write = store._write_parquet
     monkeypatch.setattr(store, "_write_parquet", full)
     with pytest.raises(UserError, match="No space left on device.*a disk with free space"):
-        make_result(seed=2).save(tmp_path)
+        store.save([make_result(seed=2)], tmp_path)
     assert tree(tmp_path) == before
 
 
 def test_the_command_line_answers_a_damaged_database_in_one_line_before_running(result, tmp_path, capsys):
-    result.save(tmp_path)
+    store.save([result], tmp_path)
     (tmp_path / "results.duckdb").write_bytes(b"\0" * 3000)
     before = tree(tmp_path)
     for args in (["run", "financial_only", "--out", str(tmp_path)], ["report", str(tmp_path)]):

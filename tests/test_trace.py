@@ -35,7 +35,7 @@ def traced(tmp_path_factory) -> tuple[trustsim.Result, Path]:
                                                         "surveillance.linkage_error_rate": 0.005})
     result = trustsim.simulate(scenario, seed=SEED)
     directory = tmp_path_factory.mktemp("traced")
-    result.save(directory)
+    trustsim.save([result], directory)
     return result, directory
 
 
@@ -127,7 +127,7 @@ def test_case_refuses_an_unknown_person_or_an_untraced_run_in_one_line(traced, c
     assert_one_line_error(*invoke(capsys, "case", str(directory), str(untraced)), "not traced")
     small = trustsim.simulate(trustsim.load_scenario("national_2020", {"population.people": 2_000,
                                                                        "run.years": 0.1}), seed=SEED)
-    small.save(tmp_path)
+    trustsim.save([small], tmp_path)
     assert_one_line_error(*invoke(capsys, "case", str(tmp_path), "1"), "traced nobody")
     assert math.isfinite(small.final()["score_mean"])
 

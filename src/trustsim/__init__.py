@@ -4,6 +4,7 @@ The public API, and nothing else:
     load_scenario(name_or_path, overrides=None) -> Scenario   a preset or YAML file, validated
     presets() -> [(name, description)]                          the shipped presets
     simulate(scenario, seed=0, progress=False) -> Result        run it
+    save(results, dir) -> [run_id]                              add runs to dir's results and rewrite its report
     open_results(dir, run_id=None) -> Result                    read a saved run back
     list_runs(dir) -> DataFrame                                 the runs saved in dir
     build_society(scenario, seed) -> Society                    the synthetic population alone
@@ -14,8 +15,6 @@ The public API, and nothing else:
     sensitivity(scenario, method="morris", ...) -> Analysis     which assumptions drive the results (SALib)
 """
 
-__version__ = "0.1.0"  # read by pyproject.toml (setuptools dynamic version) and stored with each run
-
 from trustsim.engine import simulate
 from trustsim.experiments.calibration import calibrate
 from trustsim.experiments.compare import compare
@@ -23,9 +22,11 @@ from trustsim.experiments.ensembles import ensemble, sensitivity, uncertainty
 from trustsim.result import Result
 from trustsim.scenario import Scenario, load_scenario, presets
 from trustsim.society import Society, build_society
-from trustsim.store import list_runs, open_results
+from trustsim.store import list_runs, open_results, save
+from trustsim.version import __version__
 
 __all__ = [
+    "__version__",
     "Result",
     "Scenario",
     "Society",
@@ -37,6 +38,7 @@ __all__ = [
     "load_scenario",
     "open_results",
     "presets",
+    "save",
     "sensitivity",
     "simulate",
     "uncertainty",

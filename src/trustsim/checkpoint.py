@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from trustsim import __version__
 from trustsim.errors import UserError
 from trustsim.scenario.schema import Scenario
+from trustsim.version import __version__
 
 FOLDER, STATE, LOCK = "checkpoint", "state.npz", "lock"
 FORMAT = 1

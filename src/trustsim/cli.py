@@ -22,7 +22,7 @@ from trustsim.report.summary import headline_lines
 from trustsim.result import Result, format_value
 from trustsim.scenario.observations import check_dates
 from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets, source_label, source_of
-from trustsim.store import DB, REPORT, check_directory, open_results, rebuild_report
+from trustsim.store import DB, REPORT, check_directory, open_results, rebuild_report, save
 
 app = typer.Typer(
     name="trustsim",
@@ -111,7 +111,7 @@ def _run_and_save(scenario, seed: int, out: Path, quiet: bool, checkpoints: Chec
             kept = (f"; resume from step {checkpoints.step} with `trustsim resume {out}`"
                     if checkpoints is not None and checkpoints.saved else "")
             raise Interrupted(exc.done, exc.steps, f"{exc}; nothing was written{kept}") from None
-        run_id = result.save(out)
+        run_id = save([result], out)[0]
         finished = True
     finally:
         if checkpoints is not None:
@@ -257,7 +257,7 @@ def calibrate(
         fit, result = cal.assess(loaded, seed=seed, progress=not quiet)
         out.mkdir(parents=True, exist_ok=True)
         (out / cal.REPORT).write_text(cal.report_html(fit), encoding="utf-8")
-        result.save(out)
+        save([result], out)
         written = [out / cal.REPORT, out / DB]
     else:
         done = cal.calibrate(scenario, trials=cal.DEFAULT_TRIALS if trials is None else trials, people=people,

@@ -10,17 +10,15 @@ the scalars here, rather than stored: at national scale every stored byte per pe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numba
 import numpy as np
 
 from .errors import UserError
 from .scenario.schema import EVENT_KINDS, MEASURES, OCCUPATIONS, REWARDS, Scenario
+from .society import Society
 from .state import EVENT, EVENT_DIMENSION, MEASURE, OFFLINE_KINDS, REWARD, step_dtype
-
-if TYPE_CHECKING:
-    from .society import Society
 
 # Which channel observes each event kind; "offline" is the camera network.
 CHANNEL = {

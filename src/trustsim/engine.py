@@ -1,22 +1,4 @@
-"""The step loop: builds the society once, then runs the stages in order every step.
-
-Stages, once per step (default one week), each writing only its own group of ``state.State``:
-
-1. behaviour     (stages/behaviour.py)     income shocks and the expected events of each person
-2. surveillance  (stages/surveillance.py)  events seen, misfiled and falsely matched, with causes
-3. scoring       (stages/scoring.py)       the record, the score, friends and family, participation
-4. sanctions     (stages/sanctions.py)     lists, rules, appeals, denied tickets, rewards
-5. responses     (stages/responses.py)     chilling and distancing
-6. metrics       (metrics.py)              the audit metrics, overall and per group
-
-They run as two passes over people, so that a step's events are never stored:
-
-- ``people``: kernels/person_pass.py runs stages 1-4 for each household and adds each person to
-  the metrics' cell sums; it also counts what links people across the population (sightings per
-  face-search cell, misfiled events per kind), which the next step's false matches and misfiled
-  events received draw on (stages/surveillance.py);
-- ``network``: stages/responses.py walks the contact network once for chilling, distancing and
-  the contacts' term of the next score.
+"""The step loop: builds the society once, then runs every step's stages in order (step.py).
 
 Use ``simulate`` to run a scenario (given ``checkpoint.Checkpoints``, it writes a checkpoint every
 K steps, or carries on from one); ``run_steps`` to step through one and look at the state between
@@ -30,30 +12,26 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import psutil
 
-from . import rng
+from .checkpoint import Checkpoints
 from .context import Context
 from .errors import Interrupted, UserError
 from .kernels.ahead import AheadCompile, compile_ahead
 from .kernels.cache import step_kernels_cached
-from .kernels.person_pass import person_pass
 from .metrics import Recorder
 from .result import Result
 from .scenario.schema import Scenario
 from .society import Society, build_society
 from .society.codes import CODED
 from .society.memory import built_bytes, estimate_bytes as build_peak_bytes, expected_degrees
-from .stages import behaviour, responses, sanctions, scoring, surveillance
+from .stages import responses
 from .state import BLACKLIST, COURT_LIST, LOW_FLAG, MEASURE, MEMBER_FLAG, State, shown
-from .trace import OFF, Outcomes, Tracer, choose
-
-if TYPE_CHECKING:
-    from .checkpoint import Checkpoints
+from .step import step, untimed
+from .trace import Outcomes, Tracer, choose
 
 # Per-step temporaries (per-thread sums, keys) are per cell, not per person; what remains is the
 # per-person context (dissent decile) and allocator slack, set from benchmarks/bench_model.py.
@@ -112,36 +90,10 @@ class Timings(dict):
         return out
 
 
-def _untimed(name: str, work, *args):
-    return work(*args)
-
-
-def step(ctx: Context, state: State, recorder: Recorder, t: int, call=_untimed, tracer: Tracer | None = None) -> None:
-    """Run step t's stages on state, adding its metrics to the recorder's sums (and the traced
-    people's events to the tracer's buffer)."""
-    trace = OFF if tracer is None else tracer.buffer
-    seed = ctx.seed
-    behaviour_keys = rng.keys(seed, behaviour.STREAMS, t)
-    surveillance_keys = rng.keys(seed, surveillance.STREAMS, t)
-    cover = surveillance.coverage(ctx, t)
-    recorder.clear()
-    owners, owner_until = sanctions.list_firms(ctx, state, t, surveillance.firm_observations(ctx, t))
-    call(
-        "people", person_pass, ctx.params, ctx.rules, ctx.people, state.behaviour, state.scoring, state.sanctions,
-        state.responses.perceived_risk, behaviour_keys, surveillance_keys,
-        rng.keys(seed, scoring.STREAMS, t), rng.keys(seed, sanctions.STREAMS, t), cover,
-        surveillance.false_match_rate(ctx, state), state.surveillance, owners, owner_until, t,
-        ctx.chunks, ctx.max_household, recorder.group_offset, recorder.person_sums, recorder.histograms, trace,
-    )
-    call("network", responses.step, ctx, state, t, recorder.network_sums, trace)
-    if tracer is not None:
-        call("trace", tracer.drain, ctx, state, t)
-
-
 def _run(scenario: Scenario, seed: int, timings: Timings | None, society: Society | None = None,
          tracer: Tracer | None = None, checkpoints: Checkpoints | None = None, ahead: AheadCompile | None = None,
          ) -> Iterator[tuple[int, Context, State, Recorder]]:
-    call = timings.timed if timings is not None else _untimed
+    call = timings.timed if timings is not None else untimed
     if society is None:
         check_memory(scenario)
         society = call("society", build_society, scenario, seed)
@@ -174,7 +126,7 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings:
     With run.trace = N, N people are followed (trace.py): the run is made once, noting what happens
     to everyone, then again with the same seed, which reproduces it exactly, recording the chosen
     people's events into Result.trace and who they are into Result.traced_people."""
-    call = timings.timed if timings is not None else _untimed
+    call = timings.timed if timings is not None else untimed
     started = checkpoints.started_at if checkpoints is not None else dt.datetime.now(dt.timezone.utc)
     traced = scenario.run.trace
     steps = scenario.run.steps
@@ -270,6 +222,7 @@ class _progress:
     def __enter__(self):
         if not self.enabled:
             return lambda: None
+        # Imported on use: only a shown bar needs it, and the import would slow every start.
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.bar = Progress(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -58,11 +57,6 @@ class Result:
         last = rows.sort_values("step").groupby("metric", sort=True).tail(1)
         return dict(zip(last["metric"], last["value"].astype(float)))
 
-    def save(self, directory: str | Path) -> int:
-        """Add this run to DIR/results.duckdb and rewrite DIR/report.html; returns the run id."""
-        from trustsim.store import save  # the store reads Results back, so it imports this module
-
-        return save([self], directory)[0]
 
 
 def family(metric: str) -> str:

@@ -1,6 +1,6 @@
 """The results directory: one folder of Parquet files per run, behind DIR/results.duckdb's views.
 
-Use `save` (or `Result.save`) to add whole runs and rewrite DIR/report.html, `append_run` to add
+Use `save` to add whole runs and rewrite DIR/report.html, `append_run` to add
 one run from its parts (an ensemble's worker), `append_rows` for rows that belong to no single run
 (a sensitivity analysis), `table`, `list_runs` and `open_results` to read them back, and
 `rebuild_report` to rewrite the report. docs/store.md explains the layout and why:
@@ -39,12 +39,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from trustsim import __version__
 from trustsim.errors import UserError
 from trustsim.report import build_report
 from trustsim.metrics import SCALED_COUNTS
 from trustsim.result import MEANINGS, Result
 from trustsim.scenario.schema import Scenario
+from trustsim.version import __version__
 
 DB = "results.duckdb"
 REPORT = "report.html"

@@ -21,8 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trustsim import store
 from trustsim.engine import check_memory, simulate
 from trustsim.errors import UserError
+from trustsim.report.compare import build_compare
 from trustsim.result import Result
 from trustsim.scenario.loading import apply_overrides, load_scenario, source_label
 from trustsim.scenario.schema import Scenario
@@ -119,11 +121,8 @@ class Comparison:
 
     def save(self, directory: str | Path) -> tuple[list[int], Path]:
         """Add every run to DIR/results.duckdb and write DIR/compare.html; returns (run ids, page path)."""
-        from trustsim.report.compare import build_compare
-        from trustsim.store import save
-
         directory = Path(directory)
-        run_ids = save(self.results, directory)
+        run_ids = store.save(self.results, directory)
         temp = directory / f".{COMPARE_PAGE}.{os.getpid()}.tmp"
         try:
             build_compare(self, temp)
@@ -176,9 +175,7 @@ def compare(scenarios: Sequence[str | Scenario], seeds: int = 3, people: int | N
     if years is not None:
         overrides["run.years"] = years
     if out is not None:
-        from trustsim.store import check_directory
-
-        check_directory(out)
+        store.check_directory(out)
     loaded = load_all(scenarios, overrides)
     labels = _labels(loaded)
     seed_list = list(range(int(seeds)))
@@ -204,6 +201,7 @@ class _runs_progress:
     def __enter__(self):
         if not self.enabled:
             return lambda what: None
+        # Imported on use: only a shown bar needs it, and the import would slow every start.
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -21,6 +21,7 @@ from typing import Any
 
 import streamlit as st
 
+from trustsim import store
 from trustsim.errors import UserError
 from trustsim.experiments.compare import Comparison
 from trustsim.explore.levers import STAGES, Lever, changed, importance, levers_for, ordered, unused_reason, values_of
@@ -59,9 +60,6 @@ def sensitivity_weights(directory: Path | None, preset: str) -> tuple[dict[str, 
     """How much each lever matters according to a sensitivity result in directory, and a note for the page."""
     if directory is None:
         return {}, ""
-    from trustsim import store
-    from trustsim.errors import UserError
-
     try:
         rows = store.table(directory, "sensitivity")
         if rows.empty:

@@ -17,7 +17,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from ..context import Context
+from ..metrics import Recorder
 from ..scenario.schema import Scenario
+from ..society.society import Society
+from ..state import State
+from ..step import step
 
 
 class AheadCompile:
@@ -62,12 +67,6 @@ def _people_only(name, work, *args):
 
 def compile_person_pass(scenario: Scenario) -> None:
     """Compile (or load) the person pass for this scenario's types: one step of a blank society."""
-    from ..context import Context
-    from ..engine import step
-    from ..metrics import Recorder
-    from ..society.society import Society
-    from ..state import State
-
     society = Society.blank(scenario)
     ctx = Context.build(scenario, society, seed=0)
     state = State.initial(society.n, 0, 0, ctx.n_cells, ctx.step_dtype)

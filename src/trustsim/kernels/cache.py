@@ -8,13 +8,13 @@ layout ever changes, it answers True (no notice) rather than fail a run.
 
 from __future__ import annotations
 
+from ..stages.responses import _network_share
+from .person_pass import _households
+
 
 def step_kernels_cached() -> bool:
     """True when every kernel of the step's passes is compiled in this process or in the cache
     (a process that has run once never compiles again, even where the cache cannot be written)."""
-    from ..kernels.person_pass import _households
-    from ..stages.responses import _network_share
-
     try:
         kernels = (_households, _network_share)
         return all(kernel.signatures or bool(kernel._cache._cache_file._load_index()) for kernel in kernels)

@@ -1,6 +1,6 @@
 """The per-person pass of a step: stages 2 to 5 and the person-level metrics, one household at a time.
 
-Use it from engine.py only. For each household, in order:
+Use it from step.py only. For each household, in order:
 
 1. behaviour     income shocks, then each person's expected events and ticket attempts
 2. surveillance  their events seen and filed right, false matches and misfiled events received;

@@ -21,7 +21,7 @@ import numpy as np
 
 from trustsim.errors import UserError
 from trustsim.kernels.threads import in_blocks
-from trustsim.society import kernels as sk
+from trustsim.society.kernels import csr as sk
 from trustsim.society.network import LAYERS
 
 MAX_LAYER_COUNT = np.iinfo(np.uint8).max

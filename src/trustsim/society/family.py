@@ -14,9 +14,10 @@ import numpy as np
 
 from trustsim import rng
 from trustsim.kernels.threads import in_blocks
-from trustsim.society import kernels as sk
 from trustsim.scenario.schema import Network
 from trustsim.society.csr import offsets_from_counts
+from trustsim.society.kernels import draws
+from trustsim.society.kernels import family as sk
 from trustsim.society.layout import Layout
 
 # Attempts to find someone outside one's own household before giving a kin tie up.
@@ -33,7 +34,7 @@ def kin_ties(network: Network, layout: Layout, seed: int) -> tuple[np.ndarray, n
     """(src, dst) int32 kin ties; dst -1 marks a tie given up."""
     fam = network.family
     counts = np.empty(layout.n, dtype=np.int32)
-    in_blocks(sk.poisson_counts, layout.n, rng.key(seed, "society.kin_count"), np.zeros(0), fam.kin_ties_mean / 2.0,
+    in_blocks(draws.poisson_counts, layout.n, rng.key(seed, "society.kin_count"), np.zeros(0), fam.kin_ties_mean / 2.0,
               counts)
     offsets = offsets_from_counts(counts)
     del counts

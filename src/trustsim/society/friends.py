@@ -27,10 +27,11 @@ import numpy as np
 
 from trustsim import rng
 from trustsim.kernels.threads import in_blocks
-from trustsim.society import kernels as sk
 from trustsim.scenario.schema import Network, Traits
 from trustsim.society.codes import dissent_value
 from trustsim.society.csr import offsets_from_counts, symmetric_rows
+from trustsim.society.kernels import draws
+from trustsim.society.kernels import friends as sk
 from trustsim.society.layout import Layout
 from trustsim.society.traits import SOCIABILITY_STREAM
 
@@ -75,7 +76,7 @@ def friend_ties(network: Network, traits: Traits, layout: Layout, age: np.ndarra
     pool_hi = np.searchsorted(pool, layout.region_hi)
     p_local = min(fr.local_share, fr.same_region, fr.same_urban)
     table = np.empty(n, dtype=np.uint64)
-    sk.alias_tables(cum, layout.block_lo.ravel(), layout.block_hi.ravel(), table)
+    draws.alias_tables(cum, layout.block_lo.ravel(), layout.block_hi.ravel(), table)
     trait_key = np.empty(n, dtype=np.uint32)
     in_blocks(sk.trait_keys, n, age, dissent, trait_key)
     shared = (
@@ -87,7 +88,7 @@ def friend_ties(network: Network, traits: Traits, layout: Layout, age: np.ndarra
 
     def proposals(stream: str, share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         counts = np.empty(n, dtype=np.int32)
-        in_blocks(sk.poisson_counts, n, rng.key(seed, stream), cum, share * fr.mean_degree / 2.0, counts)
+        in_blocks(draws.poisson_counts, n, rng.key(seed, stream), cum, share * fr.mean_degree / 2.0, counts)
         offsets = offsets_from_counts(counts)
         del counts
         return offsets, np.empty(offsets[-1], dtype=np.int32), np.empty(offsets[-1], dtype=np.int32)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from trustsim import rng
-from trustsim.society import kernels as sk
 from trustsim.scenario.schema import Population
+from trustsim.society.kernels import family as sk
 
 URBAN, RURAL = 1, 0
 

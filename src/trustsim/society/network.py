@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from trustsim import rng
 from trustsim.kernels.threads import in_blocks
-from trustsim.society import kernels as sk
+from trustsim.society.kernels import network as sk
 
 LAYERS = ("family", "work", "friends")
 

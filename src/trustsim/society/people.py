@@ -19,8 +19,8 @@ from scipy.special import ndtr
 
 from trustsim import rng
 from trustsim.kernels.threads import in_blocks
-from trustsim.society import kernels as sk
 from trustsim.scenario.schema import OCCUPATIONS, Population
+from trustsim.society.kernels import people as sk
 from trustsim.society.layout import URBAN, Layout
 
 OLD_AGE = 60  # the boundary of Population.share_60_plus

@@ -18,9 +18,9 @@ from scipy.special import ndtri
 
 from trustsim import rng
 from trustsim.kernels.threads import in_blocks
-from trustsim.society import kernels as sk
 from trustsim.society.codes import CODE_DTYPE
 from trustsim.scenario.schema import Traits
+from trustsim.society.kernels import people as sk
 from trustsim.society.people import IncomeModel
 
 TRAITS = ("reliability", "law_abidance", "dissent", "online_activity", "gaming", "drinking", "sociability")

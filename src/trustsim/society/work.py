@@ -14,10 +14,10 @@ from scipy.optimize import brentq
 
 from trustsim import rng
 from trustsim.kernels.threads import in_blocks
-from trustsim.society import kernels as sk
 from trustsim.scenario.schema import WorkLayer
 from trustsim.society.csr import offsets_from_counts
 from trustsim.society.firms import Workplaces
+from trustsim.society.kernels import work as sk
 
 
 def expected_degree(sizes: np.ndarray, weight: np.ndarray, half: float) -> float:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trustsim import store
 from trustsim.experiments.calibration.fit_report import REPORT, report_html
 from trustsim.experiments.calibration.objective import (
     DEFAULT_SEED, Fit, ModelSeries, assess, calibration_window, log_error, loss, resolution, series_from_result,
@@ -42,7 +43,7 @@ def write(calibration: Calibration, directory: str | Path) -> dict[str, Path]:
     preset.write_text(fitted_yaml(calibration), encoding="utf-8")
     page = directory / REPORT
     page.write_text(report_html(calibration.fit, calibration), encoding="utf-8")
-    calibration.result.save(directory)
+    store.save([calibration.result], directory)
     return {"preset": preset, "report": page, "results": directory / "results.duckdb"}
 
 

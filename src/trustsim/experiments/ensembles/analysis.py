@@ -96,7 +96,7 @@ def indices(design: Design, final: pd.DataFrame, ensemble_id: str, seed: int) ->
     Needs every run of the design: a metric with a missing or undefined value (a failed run, a share
     of nobody) is left out.
     """
-    from SALib.analyze import morris, sobol
+    from SALib.analyze import morris, sobol  # on use: only sensitivity needs it; it would slow every start
 
     order = pd.MultiIndex.from_tuples([(s, design.seeds[0]) for s in range(len(design.points))],
                                       names=["sample", "seed"])

@@ -105,7 +105,7 @@ def sensitivity_design(ranges: Mapping[str, PlausibleRange], method: str, sample
     Every point runs at the one seed: with common random numbers a parameter that cannot act
     changes nothing, so its elementary effects and indices are exactly zero.
     """
-    from SALib.sample import morris, sobol
+    from SALib.sample import morris, sobol  # on use: only sensitivity needs it; it would slow every start
 
     if samples < 1:
         raise UserError(f"--samples {samples}; allowed: a whole number >= 1")

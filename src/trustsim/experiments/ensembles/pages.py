@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from trustsim.experiments.ensembles.analysis import bands, finals, ranking
 from trustsim.experiments.ensembles.design import MORRIS_LEVELS, Design
 from trustsim.report.html import INTERVALS_FILE, render
 from trustsim.report.plots import (add_band, add_line, colour, format_metric, hover, is_share, panels, style_axis,
@@ -43,8 +44,6 @@ def _missing(design: Design, runs: pd.DataFrame) -> str:
 
 
 def _over_time(traj: pd.DataFrame, metrics: list[str]) -> go.Figure:
-    from trustsim.experiments.ensembles.analysis import bands
-
     fig = panels(metrics, cols=2)
     b = bands(traj)
     for i, metric in enumerate(metrics):
@@ -85,8 +84,6 @@ def _interval_rows(summary: pd.DataFrame, split: bool) -> list[list[str]]:
 
 
 def _figures(traj: pd.DataFrame, metrics: list[str], what: str) -> list[dict[str, str]]:
-    from trustsim.experiments.ensembles.analysis import finals
-
     if traj.empty:
         return []
     return [
@@ -165,8 +162,6 @@ def uncertainty_page(out: Path, scenario: Scenario, design: Design, runs: pd.Dat
 
 
 def _ranked(summary: pd.DataFrame, metric: str, method: str) -> go.Figure:
-    from trustsim.experiments.ensembles.analysis import ranking
-
     ranked = ranking(summary, metric).iloc[::-1]  # Plotly draws the first category at the bottom
     stats = ["mu_star", "sigma"] if method == "morris" else ["S1", "ST"]
     if method == "morris":  # a share's change as a fraction of the whole, as SALib gets it

@@ -9,7 +9,8 @@ so an ensemble is never held in memory whole. A run that raises is stored as fai
 message and the others go on. Runs already stored for the same ensemble_id, sample and seed are
 skipped, so running an interrupted command again finishes it; a worker lost mid-run has its runs
 redone elsewhere by Dask. A run's result depends only on (scenario, values, seed), never on which
-worker ran it or when.
+worker ran it or when. Dask's `distributed` is imported inside the functions that use it: only an
+ensemble needs it, and importing it would slow every start of trustsim.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from trustsim import store
+from trustsim.engine import simulate
 from trustsim.errors import UserError
 from trustsim.experiments.ensembles.design import Design
 from trustsim.result import METRIC_COLUMNS
@@ -41,8 +43,6 @@ Evaluate = Callable[[Scenario, int, Sequence[str]], pd.DataFrame]
 
 def simulate_metrics(scenario: Scenario, seed: int, metrics: Sequence[str]) -> pd.DataFrame:
     """The model: one run's requested metrics, group `all`, every step (long form)."""
-    from trustsim.engine import simulate
-
     result = simulate(scenario, seed=seed)  # a worker with several threads: simulate runs them in turn
     frame = result.metrics
     return frame[(frame["group"] == "all") & frame["metric"].isin(metrics)].reset_index(drop=True)
@@ -172,6 +172,7 @@ def _progress(show: bool, total: int, label: str) -> Iterator[Callable[[int, int
     if not show:
         yield lambda done, failed: None
         return
+    # Imported on use: only a shown bar needs it, and the import would slow every start.
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import trustsim
 from trustsim import store
 from trustsim.errors import UserError
 from trustsim.experiments.ensembles import prepare
@@ -50,6 +49,7 @@ from trustsim.result import HEADLINE_METRICS
 from trustsim.scenario.observations import Observations, check_dates, check_observations, read_observations
 from trustsim.scenario.schema import AUDIT_METRICS, Scenario
 from trustsim.scenario.uncertainty import PlausibleRange
+from trustsim.version import __version__
 
 __all__ = ["Posterior", "posterior", "HEADLINE"]
 
@@ -108,7 +108,7 @@ def _held_out(n: int, seed: int) -> np.ndarray:
 def _posterior_id(bank_id: str, obs: Observations, members: int, seed: int, draws: int) -> str:
     """A hash of everything that decides the posterior, trustsim's version included (its code does too)."""
     spec = {"bank": bank_id, "observations": obs.model_dump(mode="json"), "members": members, "seed": seed,
-            "draws": draws, "version": trustsim.__version__}
+            "draws": draws, "version": __version__}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
