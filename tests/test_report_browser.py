@@ -1,14 +1,14 @@
 """Every page trustsim writes, in a real browser: headless Chromium, driven through Selenium.
 
-The pages: the run report of every preset, of a run of three steps and of a run whose values crowd
-their axes as real runs did; the comparison; the ensemble, uncertainty and sensitivity pages; the
-posterior page; the calibration fit report. All are small (what is tested is the page, not the
-model). Each must load from a file with the network cut off, log no console error, and draw every
-plot it holds (an SVG with at least one trace). Laid out in a window 1400 px wide and in one 900 px
-wide, no two text boxes of a figure may overlap, no text may be clipped or cut short, and no axis
-may repeat a tick label: chromium.layout_faults measures the boxes the browser drew. Needs
-Debian's chromium and chromium-driver, which .ci/run installs; in CI (CI=true) their absence fails,
-elsewhere it skips.
+The pages: the run report of every preset (national_2020's with case files), of a run of three
+steps and of a run whose values crowd their axes as real runs did; the comparison; the ensemble,
+uncertainty and sensitivity pages; the posterior page; the calibration fit report. All are small
+(what is tested is the page, not the model). Each must load from a file with the network cut off,
+log no console error, and draw every plot it holds (an SVG with at least one trace). Laid out in a
+window 1400 px wide and in one 900 px wide, no two text boxes of a figure may overlap, no text may
+be clipped or cut short, and no axis may repeat a tick label: chromium.layout_faults measures the
+boxes the browser drew. Needs Debian's chromium and chromium-driver, which .ci/run installs; in CI
+(CI=true) their absence fails, elsewhere it skips.
 """
 
 from __future__ import annotations
@@ -130,7 +130,8 @@ def pages(tmp_path_factory, inprocess) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("pages")
     made = {}
     for name in REPORTS:
-        result = trustsim.simulate(trustsim.load_scenario(name, SMALL), seed=1)
+        traced = {"run.trace": 100} if name == "national_2020" else {}  # the case files' plots too
+        result = trustsim.simulate(trustsim.load_scenario(name, {**SMALL, **traced}), seed=1)
         made[name] = build_report(result, out / f"{name}.html")
         if name == "national_2020":
             made["close_values"] = build_report(close_values(result), out / "close_values.html")
