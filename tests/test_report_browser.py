@@ -102,10 +102,11 @@ def fake_posterior(out: Path) -> Path:
                          "posterior_q50": o.value, "posterior_q95": o.value * 1.5, "weighted_q50": o.value,
                          "p_value": 0.4, "ruled_out": 0.3, "source": o.source, "reason": o.reason}
                         for key, o in obs.figures.items()])
-    keys = list(scenario.uncertainty)
-    parameters = pd.DataFrame([{"parameter": k, "prior_q05": r.lo, "prior_q95": r.hi,
-                                "posterior_q05": r.lo, "posterior_q95": r.hi, "contraction": c}
-                               for (k, r), c in zip(scenario.uncertainty.items(), np.linspace(0.8, 0, len(keys)))])
+    keys = sorted(scenario.uncertainty, key=len, reverse=True)  # the longest most narrowed: their marginals show
+    contraction = dict(zip(keys, np.linspace(0.8, 0, len(keys))))
+    parameters = pd.DataFrame([{"parameter": k, "prior_q05": r.lo, "prior_q95": r.hi, "posterior_q05": r.lo,
+                                "posterior_q95": r.hi, "contraction": contraction[k]}
+                               for k, r in scenario.uncertainty.items()])
     loo = pd.DataFrame([{"left_out": key, "metric": m, "estimate": est, "ess": 40.0, **quantiles(m, 0.3)}
                         for key in obs.figures for m in HEADLINE for est in ("neural", "weighted")])
     dates = pd.date_range(scenario.run.start, periods=scenario.run.steps, freq="7D")

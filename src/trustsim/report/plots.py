@@ -21,7 +21,7 @@ width a panel has on the narrowest page; tick labels carry as many digits as the
 
 from __future__ import annotations
 
-import textwrap
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -83,9 +83,15 @@ def colour(i: int) -> str:
 
 
 def wrap(text: str, width_px: float) -> str:
-    """A panel title broken into lines (Plotly's <br>) that fit width_px."""
-    lines = textwrap.wrap(text, max(8, int(width_px / TITLE_CHAR)), break_long_words=False, break_on_hyphens=False)
-    return "<br>".join(lines)
+    """A panel title broken into lines (Plotly's <br>) that fit width_px: after a space, or after a dot of a
+    long dotted name (a parameter's key)."""
+    width, lines, line = max(8, int(width_px / TITLE_CHAR)), [], ""
+    for piece in re.findall(r"[^ .]+[ .]*|[ .]+", text):
+        if line and len((line + piece).rstrip()) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += piece
+    return "<br>".join([*lines, line.rstrip()] if line else lines)
 
 
 def panels(titles: Sequence[str], cols: int = 1, height: int | None = None, title: str | None = None,
