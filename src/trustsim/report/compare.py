@@ -17,7 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from trustsim.report.html import render
-from trustsim.report.plots import add_band, add_line, colour, format_metric, is_share, panels, style_axis, to_div
+from trustsim.report.plots import (add_band, add_line, coincides, colour, format_metric, is_share, panels, style_axis,
+                                   to_div)
 from trustsim.report.sections import member_name
 
 TITLES = {
@@ -77,14 +78,21 @@ def _figure(stats: pd.DataFrame, labels: list[str], metrics: list[str], by_date:
                  horizontal_spacing=0.1)
     for k, metric in enumerate(metrics):
         row, col = k // cols + 1, k % cols + 1
+        shown = stats[stats["metric"] == metric]
+        scale = float(shown[["min", "max"]].abs().max().max()) if len(shown) else 0.0
+        drawn = []
         for i, label in enumerate(labels):
-            s = stats[(stats["scenario"] == label) & (stats["metric"] == metric)].sort_values("step")
+            s = shown[shown["scenario"] == label].sort_values("step")
             if s.empty:
                 continue
             add_band(fig, s["x"], s["min"], s["max"], f"{label}: range across seeds", colour(i), row=row, col=col,
                      legendgroup=label, showlegend=False)
-            add_line(fig, s["x"], s["mean"], label, colour(i), row=row, col=col, legendgroup=label,
-                     showlegend=k == 0, hover=None)
+            mean = s["mean"].to_numpy(float)
+            # a scenario whose line lies on another's would hide it: dashed on top, both show
+            dash = "dash" if any(coincides(other, mean, scale) for other in drawn) else None
+            add_line(fig, s["x"], mean, label, colour(i), row=row, col=col, legendgroup=label,
+                     showlegend=k == 0, hover=None, dash=dash)
+            drawn.append(mean)
         style_axis(fig, metric, row=row, col=col)
     if not by_date:
         fig.update_xaxes(title_text="steps since the start")

@@ -4,6 +4,7 @@ Both pages draw from here, so a band, a stacked area or a by-group panel looks a
 wherever it appears:
     panels(titles, ...)              a figure of one or more panels, in the house style
     add_line / add_band              a line over time, and a shaded band between two series
+    add_lines                        several lines over time; one that coincides with another is dashed
     add_stacked                      stacked areas (parts that add up to a whole)
     add_bars                         bars over categories or over time
     style_axis(fig, metric, ...)     the y axis of a panel formatted for what the metric measures
@@ -11,10 +12,16 @@ wherever it appears:
     to_div(fig)                      the figure's HTML, without plotly.js (the page embeds it once)
 Figures carry their data as NumPy arrays (Plotly writes them compactly) and a lean template, so a
 page of a dozen plots stays small next to plotly.js itself.
+
+The layout keeps every text box apart at any page width from 900 px up (tests/test_report_browser.py
+measures it): the top strip of a figure is left to Plotly's toolbar, which shows there on hover; the
+legend sits at the bottom, below the axes (Plotly makes room for both); panel titles wrap to the
+width a panel has on the narrowest page; tick labels carry as many digits as their spacing needs.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,16 +34,29 @@ from trustsim.result import family, format_value
 # Okabe-Ito: distinguishable with colour-blindness, and in print.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 
+TOOLBAR = 36  # px: the strip at the top of a figure where Plotly's toolbar shows, on hover, at the right
+TITLE_SIZE = 14  # px: a panel title's text
+TITLE_LINE = 19  # px: the height of one line of a panel title
+NARROWEST = 820  # px: the narrowest figure a page lays out without overlaps (a page in a 900 px window)
+TITLE_CHAR = 7.5  # px: a panel title's character, on average, with room to spare (DejaVu Sans at 14 px: 7.2)
+
 TEMPLATE = go.layout.Template(layout=dict(
     font=dict(family="system-ui, -apple-system, 'Segoe UI', sans-serif", size=13, color="#222"),
     colorway=list(PALETTE),
     paper_bgcolor="white",
     plot_bgcolor="white",
-    margin=dict(l=60, r=20, t=50, b=40),
+    margin=dict(l=60, r=30, t=TOOLBAR + 10, b=40),
     hovermode="x unified",
-    legend=dict(orientation="h", yref="container", yanchor="top", y=0.99, xanchor="left", x=0),
-    xaxis=dict(showgrid=True, gridcolor="#eee", linecolor="#999", zeroline=False),
-    yaxis=dict(showgrid=True, gridcolor="#eee", linecolor="#999", zeroline=False),
+    # at the bottom of the figure, below the x axis and its title (Plotly pushes the margin for each)
+    legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, xanchor="left", x=0),
+    # the figure's own title (a menu's choice, say) goes top left, in the toolbar's strip: keep it short
+    title=dict(xref="container", x=0, xanchor="left", yref="container", y=1, yanchor="top", pad=dict(t=10, l=10),
+               font=dict(size=15)),
+    # automargin: Plotly widens the margins for long tick labels and titles instead of clipping them;
+    # the standoff keeps an x axis's first label clear of the y axis's bottom one in the corner
+    xaxis=dict(showgrid=True, gridcolor="#eee", linecolor="#999", zeroline=False, automargin=True,
+               ticklabelstandoff=6),
+    yaxis=dict(showgrid=True, gridcolor="#eee", linecolor="#999", zeroline=False, automargin=True),
 ))
 
 CONFIG = {"displaylogo": False, "responsive": True}
@@ -62,18 +82,46 @@ def colour(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+def wrap(text: str, width_px: float) -> str:
+    """A panel title broken into lines (Plotly's <br>) that fit width_px: after a space, or after a dot of a
+    long dotted name (a parameter's key)."""
+    width, lines, line = max(8, int(width_px / TITLE_CHAR)), [], ""
+    for piece in re.findall(r"[^ .]+[ .]*|[ .]+", text):
+        if line and len((line + piece).rstrip()) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += piece
+    return "<br>".join([*lines, line.rstrip()] if line else lines)
+
+
 def panels(titles: Sequence[str], cols: int = 1, height: int | None = None, title: str | None = None,
-           specs: list | None = None, shared_xaxes: bool = False, vertical_spacing: float | None = None,
-           top: int | None = None, **kwargs) -> go.Figure:
+           specs: list | None = None, shared_xaxes: bool = False, horizontal_spacing: float | None = None,
+           top: int = 0, tick_px: int = 45, **kwargs) -> go.Figure:
     """A figure of len(titles) panels in rows of `cols` (or laid out by `specs`), in the house style.
 
-    The legend sits at the very top; `top` is the margin above the panels (room for it and the titles).
+    Each title is wrapped to its panel's width on the narrowest page; the margin above the panels
+    holds the toolbar's strip (and, to its left, the figure's short `title` if any), `top` more px
+    (a menu, say) and the longest title; the space between rows holds the x tick labels above
+    (`tick_px` deep; none if the x axes are shared) and the titles below. The legend, if any, goes
+    below everything.
     """
     rows = len(specs) if specs else -(-len(titles) // cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles), specs=specs, shared_xaxes=shared_xaxes,
-                        vertical_spacing=vertical_spacing or min(0.12, 0.5 / rows), **kwargs)
-    fig.update_layout(template=TEMPLATE, height=height or 140 + 280 * rows, title=title,
-                      margin=dict(t=top or (80 if any(titles) else 50)))
+    horizontal_spacing = horizontal_spacing if horizontal_spacing is not None else 0.2 / cols
+    margin = TEMPLATE.layout.margin
+    panel_px = (NARROWEST - margin.l - margin.r) * (1 - horizontal_spacing * (cols - 1)) / cols
+    spans = [cell.get("colspan", 1) if cell else 1 for row in specs for cell in row if cell is not None] if specs \
+        else [1] * len(titles)
+    wrapped = [wrap(t, panel_px * span) for t, span in zip(titles, spans)]
+    lines = max((t.count("<br>") + 1 for t in wrapped if t), default=0)
+    height = height or 140 + 280 * rows
+    above = TOOLBAR + top + lines * TITLE_LINE + 6
+    gap = (20 if shared_xaxes else tick_px) + lines * TITLE_LINE + 15  # px between two rows of panels
+    plot_px = height - above - 90  # the panels' height, less what Plotly may add below for axes and legend
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=wrapped, specs=specs, shared_xaxes=shared_xaxes,
+                        horizontal_spacing=horizontal_spacing,
+                        vertical_spacing=min(0.9 / max(1, rows - 1), gap / plot_px) if rows > 1 else None, **kwargs)
+    fig.update_annotations(font_size=TITLE_SIZE)  # the panel titles: the only annotations so far
+    fig.update_layout(template=TEMPLATE, height=height, title=title, margin=dict(t=above))
     return fig
 
 
@@ -84,6 +132,25 @@ def add_line(fig: go.Figure, x, y, name: str, colour: str, row: int = 1, col: in
         x=x, y=np.asarray(y, dtype=float), mode="lines", name=name, line=dict(color=colour, dash=dash, width=width),
         legendgroup=legendgroup or name, showlegend=showlegend, hovertemplate=hover,
     ), row=row, col=col)
+
+
+def coincides(a: np.ndarray, b: np.ndarray, scale: float) -> bool:
+    """Two series a reader cannot tell apart on an axis of height `scale`: within 0.5% of it at every point."""
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=0, atol=0.005 * scale, equal_nan=True))
+
+
+def add_lines(fig: go.Figure, x, series: Sequence[tuple[str, Sequence[float]]], row: int = 1, col: int = 1,
+              hover: str | None = None) -> None:
+    """Lines over time, one per (name, values), in palette order. A line that coincides with one drawn before it
+    would hide it: it is drawn dashed on top, and its legend entry says whose line it lies on."""
+    drawn: list[tuple[str, np.ndarray]] = []
+    values = [np.asarray(v, dtype=float) for _, v in series]
+    scale = max((float(np.nanmax(np.abs(v))) for v in values if np.isfinite(v).any()), default=0.0)
+    for i, ((name, _), y) in enumerate(zip(series, values)):
+        under = next((other for other, seen in drawn if coincides(seen, y, scale)), None)
+        add_line(fig, x, y, f"{name} (dashed: on the {under} line)" if under else name, colour(i), row, col,
+                 dash="dash" if under else None, hover=hover)
+        drawn.append((name, y))
 
 
 def add_band(fig: go.Figure, x, lo, hi, name: str, colour: str, row: int = 1, col: int = 1,
@@ -102,7 +169,8 @@ def add_stacked(fig: go.Figure, x, parts: Sequence[tuple[str, Sequence[float]]],
     """Stacked areas, one per (name, values), in the order given, bottom first."""
     for i, (name, values) in enumerate(parts):
         fig.add_trace(go.Scatter(
-            x=x, y=np.asarray(values, float), mode="lines", name=name, stackgroup=f"stack{row}{col}",
+            x=x, y=np.asarray(values, float), mode="lines", name=name, legendgroup=name,
+            stackgroup=f"stack{row}{col}",
             line=dict(width=0.5, color=colour(i)), fillcolor=rgba(colour(i), 0.6), hovertemplate=hover,
         ), row=row, col=col)
 
@@ -135,20 +203,25 @@ def is_count(metric: str) -> bool:
 
 
 def tickformat(metric: str) -> str | None:
-    """The d3 format of a metric's axis and hover: percent for shares, plain for ratios and scores."""
-    if is_share(metric):
-        return ".2~%"
-    if is_count(metric):
-        return None  # Plotly's own ticks with exponentformat "B": 20M, 1.1B
-    if family(metric).startswith("score"):
-        return ".0f"
-    return ".3~f"
+    """The d3 format of a metric's tick labels: percent for shares, with as many decimals as the ticks' spacing
+    needs (trailing zeros trimmed); None for every other metric, whose ticks Plotly writes with as many digits
+    as their spacing needs (counts with exponentformat "B": 20M, 1.1B). A fixed number of digits would
+    repeat a label where ticks lie closer than its last digit (0.079, 0.08 and 0.081 all read 0)."""
+    return "~%" if is_share(metric) else None
 
 
 def hover(metric: str, axis: str = "y") -> str:
-    """The hover text of a value, formatted as its axis is."""
-    fmt = tickformat(metric)
-    return "%{" + axis + (f":{fmt}" if fmt else ":,.0f") + "}"
+    """The hover text of a value: shares in percent and other measures to three significant digits, scores to a
+    tenth of a point, counts whole."""
+    if is_share(metric):
+        fmt = ".3~p"
+    elif is_count(metric):
+        fmt = ",.0f"
+    elif family(metric) in ("score_mean", "score_p10", "score_p50", "score_p90"):  # points on the 350-950 scale
+        fmt = ".1f"
+    else:
+        fmt = ".3~r"
+    return "%{" + axis + ":" + fmt + "}"
 
 
 def style_axis(fig: go.Figure, metric: str, row: int = 1, col: int = 1, title: str | None = None,

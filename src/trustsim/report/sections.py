@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from trustsim.report.plots import (DIMENSIONS, add_band, add_bars, add_line, add_stacked, colour, group_label,
-                                   hover, panels, rgba, style_axis, tickformat)
+from trustsim.report.plots import (DIMENSIONS, TOOLBAR, add_band, add_bars, add_line, add_lines, add_stacked, colour,
+                                   group_label, hover, is_share, panels, rgba, style_axis, tickformat)
 from trustsim.report.view import MetricsView
 
 MEASURE_NAMES = {
@@ -105,8 +105,7 @@ def sanctions(v: MetricsView) -> go.Figure | str:
     x = v.x()
     row = 1
     if measures:
-        for i, m in enumerate(measures):
-            add_line(fig, x, v.over_time(m), member_name(m), colour(i), hover=hover(m))
+        add_lines(fig, x, [(member_name(m), v.over_time(m)) for m in measures], hover=hover("sanctioned_share"))
         style_axis(fig, "sanctioned_share")
         row = 2
     for i, m in enumerate(denials):
@@ -121,15 +120,26 @@ def wrongful(v: MetricsView) -> go.Figure | str:
     causes = [m for m in v.members("wrongful_by_cause") if v.has(m)]
     if not v.has("wrongful_sanction_share") and not causes:
         return "nobody was sanctioned in this run, so nobody wrongly"
-    fig = panels([""], height=420)
-    x = v.x()
     order = {"wrongful_by_cause.association": 0, "wrongful_by_cause.false_match": 1, "wrongful_by_cause.linkage_error": 2}
     causes.sort(key=lambda m: order.get(m, 9))
+    # a cause of a fraction of a percent is a sliver in the stack: the second panel gives each its own line, on
+    # a log scale, where 0.05% and 40% both read
+    small = len(causes) > 1
+    fig = panels(["stacked by cause", "each cause on its own (log scale)"] if small else [""],
+                 height=640 if small else 420, shared_xaxes=True)
+    x = v.x()
     add_stacked(fig, x, [(member_name(m), v.over_time(m).fillna(0)) for m in causes], hover=hover("wrongful_sanction_share"))
     if v.has("wrongful_sanction_share"):
         add_line(fig, x, v.over_time("wrongful_sanction_share"), "all wrongful", "#000000", dash="dot", width=1.5,
                  hover=hover("wrongful_sanction_share"))
     style_axis(fig, "wrongful_sanction_share", title="share of sanctioned people")
+    if small:
+        for i, m in enumerate(causes):
+            values = v.over_time(m)
+            add_line(fig, x, values.where(values > 0), member_name(m), colour(i), row=2, showlegend=False,
+                     legendgroup=member_name(m), hover=hover(m))
+        style_axis(fig, "wrongful_sanction_share", row=2, title="share of sanctioned people")
+        fig.update_yaxes(type="log", rangemode="normal", row=2)
     return fig
 
 
@@ -165,9 +175,11 @@ def chilling(v: MetricsView) -> go.Figure | str:
         return "this run recorded no dissent"
     deciles = v.at_last("expressed_dissent_ratio", "dissent_decile")
     stakes = v.at_last("expressed_dissent_ratio", "stake")
-    titles = ["over time"] + (["by decile of latent dissent, at the end"] if len(deciles) else []) + (
+    bars = (["by decile of latent dissent, at the end"] if len(deciles) else []) + (
         ["by what is at stake, at the end"] if len(stakes) else [])
-    fig = panels(titles, cols=len(titles), height=420)
+    # the line over time across the top, the bar panels side by side below it: wide enough for their labels
+    specs = [[{"colspan": len(bars)}] + [None] * (len(bars) - 1), [{}] * len(bars)] if bars else None
+    fig = panels(["over time", *bars], cols=max(1, len(bars)), specs=specs, height=740 if bars else 420)
     add_line(fig, v.x(), v.over_time("expressed_dissent_ratio"), "everyone", colour(0),
              hover=hover("expressed_dissent_ratio"))
     top = v.grouped[(v.grouped["metric"] == "expressed_dissent_ratio") & (v.grouped["group"] == "dissent_decile=10")]
@@ -176,16 +188,16 @@ def chilling(v: MetricsView) -> go.Figure | str:
         add_line(fig, v.x(), series, "most dissenting tenth", colour(1), dash="dash", hover=hover("expressed_dissent_ratio"))
     style_axis(fig, "expressed_dissent_ratio", title="expressed over latent dissent")
     fig.update_yaxes(range=[0, 1.05], row=1, col=1)
-    col = 1
+    col = 0
     for rows, name, axis in ((deciles, "by decile", "decile of latent dissent"), (stakes, "by stake", "at stake")):
         if not len(rows):
             continue
         col += 1
-        add_bars(fig, [group_label(g) for g in rows["group"]], rows["value"], name, colour(col),
-                 col=col, showlegend=False, hover=hover("expressed_dissent_ratio"))
-        style_axis(fig, "expressed_dissent_ratio", col=col)
-        fig.update_yaxes(rangemode="tozero", row=1, col=col)
-        fig.update_xaxes(title_text=axis, type="category", row=1, col=col)
+        add_bars(fig, [group_label(g) for g in rows["group"]], rows["value"], name, colour(col + 1),
+                 row=2, col=col, showlegend=False, hover=hover("expressed_dissent_ratio"))
+        style_axis(fig, "expressed_dissent_ratio", row=2, col=col)
+        fig.update_yaxes(rangemode="tozero", row=2, col=col)
+        fig.update_xaxes(title_text=axis, type="category", row=2, col=col)
     return fig
 
 
@@ -198,13 +210,22 @@ def network(v: MetricsView) -> go.Figure | str:
               "sanctioned_tie_loss": "share of their ties the sanctioned have lost",
               "isolated_share": "share of people with no ties left",
               "score_tie_correlation": "correlation of scores across ties"}
-    fig = panels([titles[m] for m in metrics], cols=len(metrics), height=400)
-    for j, m in enumerate(metrics, start=1):
-        add_line(fig, v.x(), v.over_time(m), titles[m], colour(j - 1), col=j, showlegend=False, hover=hover(m))
-        style_axis(fig, m, col=j)
-    if "dissident_degree_ratio" in metrics:
-        fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    cols = min(2, len(metrics))  # four panels side by side leave each too narrow for its title and dates
+    fig = panels([titles[m] for m in metrics], cols=cols)
+    for j, m in enumerate(metrics):
+        row, col = j // cols + 1, j % cols + 1
+        add_line(fig, v.x(), v.over_time(m), titles[m], colour(j), row=row, col=col, showlegend=False, hover=hover(m))
+        style_axis(fig, m, row=row, col=col)
+        if m != "score_tie_correlation":  # a ratio or a share: from 0 (a correlation may fall below it)
+            fig.update_yaxes(rangemode="tozero", row=row, col=col)
     return fig
+
+
+def _group_axes(metric: str) -> dict[str, str]:
+    """The by-group panels' value axes formatted for a metric, as a layout update the menu can apply. A share
+    starts at 0: were every group at 0, Plotly would centre the axis on it (-100% to 100%)."""
+    return {f"{axis}.{key}": value for axis in ("yaxis", "yaxis2", "yaxis3", "yaxis4", "yaxis5") for key, value in
+            (("tickformat", tickformat(metric) or ""), ("rangemode", "tozero" if is_share(metric) else "normal"))}
 
 
 def groups(v: MetricsView) -> go.Figure | str:
@@ -214,8 +235,10 @@ def groups(v: MetricsView) -> go.Figure | str:
         return "this run recorded no per-group values"
     specs = [[{"colspan": 4}, None, None, None], [{}, {}, {}, {}]]
     where = {"region": (1, 1), "urban": (2, 1), "occupation": (2, 2), "minority": (2, 3), "dissent_decile": (2, 4)}
+    menu = 34  # px: the menu's row, below the toolbar
     fig = panels(["region", "rural or urban", "occupation", "minority", "decile of latent dissent"], cols=4,
-                 specs=specs, height=800, vertical_spacing=0.28, top=120)
+                 specs=specs, height=870, title=f"{GROUP_METRICS[metrics[0]]}, by group", top=menu,
+                 tick_px=125)  # the regions' names, upright
     visible_sets = []
     for i, m in enumerate(metrics):
         for d in DIMENSIONS:
@@ -224,21 +247,16 @@ def groups(v: MetricsView) -> go.Figure | str:
                 add_bars(fig, [group_label(g) for g in rows["group"]], rows["value"], GROUP_METRICS[m], colour(i),
                          *where[d], showlegend=False, hover=hover(m), visible=i == 0)
                 visible_sets.append(i)
-    buttons = []
-    axes = ["yaxis", "yaxis2", "yaxis3", "yaxis4", "yaxis5"]
-    for i, m in enumerate(metrics):
-        layout = {f"{a}.tickformat": tickformat(m) or "" for a in axes}
-        layout["title.text"] = f"{GROUP_METRICS[m]}, by group"
-        buttons.append(dict(label=GROUP_METRICS[m], method="update",
-                            args=[{"visible": [k == i for k in visible_sets]}, layout]))
-    fig.update_layout(
-        title=f"{GROUP_METRICS[metrics[0]]}, by group", margin=dict(b=150),
-        updatemenus=[dict(buttons=buttons, direction="down", x=1, xanchor="right", y=1.18,
-                          yanchor="top")],
-    )
-    for a in axes:
-        fig.layout[a].tickformat = tickformat(metrics[0])
-    fig.update_xaxes(type="category", tickangle=-45)
+    buttons = [dict(label=GROUP_METRICS[m], method="update", args=[
+        {"visible": [k == i for k in visible_sets]}, {**_group_axes(m), "title.text": f"{GROUP_METRICS[m]}, by group"}])
+        for i, m in enumerate(metrics)]
+    # the menu: top right, below the toolbar's strip, in the panels' coordinates (its height above them)
+    plot_px = fig.layout.height - fig.layout.margin.t - 150
+    fig.update_layout(margin=dict(b=150), updatemenus=[dict(
+        buttons=buttons, direction="down", x=1, xanchor="right", yanchor="top",
+        y=1 + (fig.layout.margin.t - TOOLBAR) / plot_px)])
+    fig.update_layout(_group_axes(metrics[0]))
+    fig.update_xaxes(type="category", autotickangles=[0, 90])  # slanted names of crowded groups touch
     return fig
 
 

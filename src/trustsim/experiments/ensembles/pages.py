@@ -174,7 +174,7 @@ def _ranked(summary: pd.DataFrame, metric: str, method: str) -> go.Figure:
         error = None if conf is None or conf.isna().all() else dict(type="data", array=conf.to_numpy(float))
         fig.add_trace(go.Bar(x=ranked[stat].to_numpy(float), y=list(ranked["parameter"]), orientation="h",
                              name=_NAMES[stat], marker_color=colour(i), error_x=error))
-    fig.update_layout(barmode="group", hovermode="closest", margin=dict(l=400))
+    fig.update_layout(barmode="group", hovermode="closest")  # the margin widens to the names (automargin)
     fig.update_xaxes(title_text=effect)
     fig.update_yaxes(title_text="assumption")
     return fig

@@ -151,7 +151,7 @@ def _bands_figure(bands: pd.DataFrame, metrics: list[str]) -> go.Figure:
 
 
 def _marginals(p: Any, draws: dict[str, np.ndarray], bank: dict[str, np.ndarray], keys: list[str]) -> go.Figure:
-    fig = panels(keys, cols=2)
+    fig = panels(keys, cols=2, tick_px=80)  # below each panel: its ticks and the x axis's title
     for i, key in enumerate(keys):
         row, col = i // 2 + 1, i % 2 + 1
         for k, (name, values) in enumerate((("prior (bank)", bank[key]), ("posterior (neural)", draws[key]))):
