@@ -108,9 +108,9 @@ def sanctions(v: MetricsView) -> go.Figure | str:
         add_lines(fig, x, [(member_name(m), v.over_time(m)) for m in measures], hover=hover("sanctioned_share"))
         style_axis(fig, "sanctioned_share")
         row = 2
-    for i, m in enumerate(denials):
+    for i, m in enumerate(denials):  # the bars take the palette's last two colours, after the measures' lines
         name = {"flight_denials": "flights refused", "rail_denials": "train tickets refused"}[m]
-        add_bars(fig, x, v.over_time(m), name, colour(6 if m == "flight_denials" else 4), row=row, hover="%{y:,.0f}")
+        add_bars(fig, x, v.over_time(m), name, colour(6 if m == "flight_denials" else 7), row=row, hover="%{y:,.0f}")
     if denials:
         style_axis(fig, "flight_denials", row=row)
     return fig
