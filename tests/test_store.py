@@ -307,3 +307,21 @@ def test_metrics_described_gives_each_row_its_meaning_and_the_scale_of_counts(tm
     listed = count["value"] / count["scale"]  # back to simulated people: a whole number, the share's numerator
     assert listed == pytest.approx(round(listed)) and listed == pytest.approx(last.loc["blacklist_share", "value"] * people)
     assert last.loc["blacklist_share", "scale"] == 1.0 and last.loc["flight_denials", "basis"] == "step"
+
+
+def _append_keyed(args) -> bool:
+    directory, writer = args
+    return store.append_rows(directory, "summary_rows", pd.DataFrame({"writer": [writer] * 3}), key="abc123")
+
+
+def test_keyed_rows_are_stored_once_under_concurrent_writers(tmp_path):
+    with ProcessPoolExecutor(4) as pool:
+        added = list(pool.map(_append_keyed, [(tmp_path, writer) for writer in range(8)]))
+    assert added.count(True) == 1  # one writer stored its rows, the seven others found them there
+    rows = store.table(tmp_path, "summary_rows")
+    assert len(rows) == 3 and rows["writer"].nunique() == 1
+    assert not store.append_rows(tmp_path, "summary_rows", pd.DataFrame({"writer": [99]}), key="abc123")
+    assert store.append_rows(tmp_path, "summary_rows", pd.DataFrame({"writer": [99]}))  # unkeyed rows always add
+    assert len(store.table(tmp_path, "summary_rows")) == 4
+    with pytest.raises(ValueError, match="key"):
+        store.append_rows(tmp_path, "summary_rows", pd.DataFrame({"writer": [1]}), key="../x")

@@ -336,23 +336,33 @@ def append_run(directory: str | Path, *, scenario: Scenario, seed: int, metrics:
     return run_id
 
 
-def append_rows(directory: str | Path, table: str, frame: pd.DataFrame) -> None:
-    """Add rows to a table that is not per run (e.g. "sensitivity"), atomically."""
+def append_rows(directory: str | Path, table: str, frame: pd.DataFrame, key: str | None = None) -> bool:
+    """Add rows to a table that is not per run (e.g. "sensitivity"), atomically.
+
+    With a `key` (lower-case letters, digits, _ or -), the rows are stored once per key: when rows
+    under that key are already there, from this process or a concurrent one, nothing is added and
+    False is returned. Without one, every call adds its rows."""
     _check_name(table)
+    if key is not None and not re.fullmatch(r"[a-z0-9_-]{1,64}", key):
+        raise ValueError(f"key {key!r}: allowed: 1 to 64 lower-case letters, digits, _ or -")
     with _writing(directory) as where:
         if _markers(where).get(table) == "run":
             raise ValueError(f"table {table}: already a per-run table in {where}")
         folder = where / TABLES / table
         folder.mkdir(parents=True, exist_ok=True)
-        name = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}-{_token()}.parquet"
-        temp = where / f".{name}.tmp"
+        name = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}-{_token()}.parquet" if key is None else f"{key}.parquet"
+        temp = where / f".{name}.{_token()}.tmp"
         try:
             _write_parquet(pa.Table.from_pandas(frame, preserve_index=False), temp)
-            os.rename(temp, folder / name)
+            try:
+                os.link(temp, folder / name)  # unlike a rename, a link never replaces an existing file
+            except FileExistsError:
+                return False
         finally:
             temp.unlink(missing_ok=True)
         _mark(where, table, "rows")
         _refresh(where)
+    return True
 
 
 def run_tables(result: Result) -> dict[str, pd.DataFrame]:

@@ -209,12 +209,11 @@ def _save(out: Path, result: Posterior, estimator: Any, names: Sequence[str], dr
           theta: np.ndarray, weights: np.ndarray) -> None:
     """The posterior's tables in OUT/results.duckdb, each row tagged with the posterior's id.
 
-    A posterior is a pure function of its id's inputs, so one already stored is not stored again.
+    A posterior is a pure function of its id's inputs, so each table holds its rows once: they are
+    stored under the posterior's id, and a second save (a rerun, a concurrent run, a run that died
+    between two tables) adds only the tables still missing. The summary goes last.
     """
     pid = result.posterior_id
-    saved = store.table(out, "posterior_summary")
-    if len(saved) and (saved["posterior_id"] == pid).any():
-        return
     tag = {"posterior_id": pid}
     draws = pd.DataFrame(draws_u, columns=list(names)).rename_axis("draw").reset_index()
     npe = draws.melt(id_vars="draw", var_name="parameter", value_name="unit").assign(
@@ -223,10 +222,11 @@ def _save(out: Path, result: Posterior, estimator: Any, names: Sequence[str], dr
         id_vars="draw", var_name="parameter", value_name="unit")
     bank_rows = bank_rows.assign(estimator="weighted",
                                  weight=np.tile(weights, len(names)))
-    store.append_rows(out, "posterior_draws", pd.concat([npe, bank_rows], ignore_index=True).assign(**tag))
-    store.append_rows(out, PREDICTIVE_TABLE, result.bands.assign(**tag))
+    store.append_rows(out, "posterior_draws", pd.concat([npe, bank_rows], ignore_index=True).assign(**tag), key=pid)
+    store.append_rows(out, PREDICTIVE_TABLE, result.bands.assign(**tag), key=pid)
     store.append_rows(out, "posterior_diagnostics", pd.DataFrame(
-        {"name": list(result.diagnostics), "value": [float(v) for v in result.diagnostics.values()]}).assign(**tag))
+        {"name": list(result.diagnostics), "value": [float(v) for v in result.diagnostics.values()]}).assign(**tag),
+        key=pid)
     store.append_rows(out, "posterior_summary", pd.DataFrame({
         "posterior_id": [pid], "scenario": [result.scenario.name], "bank_id": [result.bank_id],
         "predictive_id": [result.predictive_id], "created_at": [dt.datetime.now(dt.timezone.utc)],
@@ -234,7 +234,7 @@ def _save(out: Path, result: Posterior, estimator: Any, names: Sequence[str], dr
         "versions": [json.dumps(estimator.versions(), sort_keys=True)], "members": [len(estimator.members)],
         "headline": [result.headline.to_json(orient="records")], "fit": [result.fit.to_json(orient="records")],
         "parameters": [result.parameters.to_json(orient="records")], "statement": [result.statement],
-        "tipping": [json.dumps(_tipping_json(result.tipping))]}))
+        "tipping": [json.dumps(_tipping_json(result.tipping))]}), key=pid)
 
 
 def _tipping_json(tipping: dict[str, Any] | None) -> dict[str, Any] | None:
