@@ -236,14 +236,14 @@ def compare(
 def calibrate(
     scenario: ScenarioArg = "judicial_lists",
     trials: Annotated[int | None, typer.Option(
-        help="Optimiser trials after the starting point (default 60, as for the shipped preset).")] = None,
+        help="Trials in all, the first at the fixed starting point (default 60, as for the shipped preset).")] = None,
     people: Annotated[int | None, typer.Option(help="Number of simulated people (default: the scenario's).")] = None,
     seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed of the runs and of the optimiser.")] = 0,
     out: Annotated[Path, typer.Option(help="Directory for fitted_NAME.yaml, calibration.html and results.duckdb.")] = Path(
         "trustsim-calibration"),
     check: Annotated[bool, typer.Option("--check", help="No search: the fit report of the scenario as it is.")] = False,
     threads: Annotated[int, typer.Option(help="Numba threads per run (results do not depend on it).")] = 1,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no table.")] = False,
 ) -> None:
     """Fit a court-list scenario to the published counts (docs/sources.md); write the fitted preset and a fit report."""
     from trustsim.experiments import calibration as cal

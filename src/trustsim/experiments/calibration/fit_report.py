@@ -165,7 +165,8 @@ def report_html(fit: Fit, calibration: Calibration | None = None) -> str:
     )
     if calibration is not None:
         summary += (
-            f" Fitted by {calibration.n_trials} trials of Optuna's TPE sampler plus the starting point, "
+            f" Fitted by {calibration.n_trials} trials (the starting point, then Optuna {calibration.optuna_version}'s "
+            "TPE sampler), "
             f"in {calibration.seconds / 60:.1f} minutes; the starting point's loss was {calibration.start_loss:.4f}. "
             f"Reproduce with <code>trustsim calibrate {html.escape(calibration.source)} --trials {calibration.n_trials} "
             f"--people {calibration.people} --seed {calibration.seed}</code>."

@@ -1,7 +1,8 @@
 """The fitted preset: a calibration written as a scenario file that reproduces it.
 
-Use `fitted_yaml` for the file's text: every value the scenario's file set, each fitted key with its
-range and how it was fitted, and a header naming the command that reproduces the file.
+Use `fitted_yaml` for the file's text: every value the scenario's file set (its plausible ranges and
+observations included), each fitted key with its range and how it was fitted, and a header naming
+the command and the Optuna release that reproduce the file.
 """
 
 from __future__ import annotations
@@ -26,22 +27,52 @@ NOTES = {
     "sanctions.firm_listing": "listed firms' senior managers are barred from management",
 }
 
+# Comment lines written above a top-level section, and the sections whose entries are one line each.
+ABOVE = {
+    "uncertainty": (
+        "# Plausible ranges of the assumptions this preset reads: what `trustsim uncertainty`,",
+        "# `trustsim sensitivity` and `trustsim posterior` sample. Where a range is a fitted rate's, the",
+        "# posterior (docs/posterior.md) says how far the published counts pin it; the calibration",
+        "# gives one best point.",
+    ),
+    "observations": (
+        "# The published record `trustsim posterior` conditions on (docs/posterior.md, docs/sources.md).",
+        "# Every count is cumulative and scaled to the real adult population; \"listed\" counts listings,",
+        "# not people on the list now, and blocked attempts count ticket purchases, not people.",
+    ),
+}
+ONE_LINE = ("uncertainty", "observations.figures", "observations.nuisance")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _flow(entry: dict[str, Any]) -> str:
+    """One entry as a YAML flow mapping: plain field names, JSON values."""
+    return "{" + ", ".join(f"{field}: {_json(value)}" for field, value in entry.items()) + "}"
+
 
 def _yaml_lines(data: dict[str, Any], notes: dict[str, str], prefix: str = "", indent: int = 0) -> list[str]:
-    """Block mappings for sections, JSON (valid YAML) for leaves; a comment after noted keys."""
+    """Block mappings for sections, one line per entry of a ONE_LINE section, JSON (valid YAML) for
+    leaves; a comment after noted keys, and ABOVE's lines before their sections."""
     lines = []
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         pad = "  " * indent
         note = f"  # {notes[dotted]}" if dotted in notes else ""
-        if isinstance(value, dict) and value and not any(not isinstance(k, str) for k in value):
+        if dotted in ABOVE:
+            lines.extend(["", *ABOVE[dotted]])
+        if prefix[:-1] in ONE_LINE:
+            lines.append(f"{pad}{key}: {_flow(value)}{note}")
+        elif isinstance(value, dict) and value and not any(not isinstance(k, str) for k in value):
             lines.append(f"{pad}{key}:{note}")
             lines.extend(_yaml_lines(value, notes, f"{dotted}.", indent + 1))
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             lines.append(f"{pad}{key}:{note}")
-            lines.extend(f"{pad}  - {json.dumps(v, default=str, ensure_ascii=False)}" for v in value)
+            lines.extend(f"{pad}  - {_json(v)}" for v in value)
         else:
-            lines.append(f"{pad}{key}: {json.dumps(value, default=str, ensure_ascii=False)}{note}")
+            lines.append(f"{pad}{key}: {_json(value)}{note}")
     return lines
 
 
@@ -64,8 +95,10 @@ def fitted_yaml(calibration: Calibration) -> str:
         "#",
         f"# Fitted by `{command}`",
         "# to the published counts of the court list of dishonest judgment debtors and blocked flight and",
-        "# rail attempts, 2014 to 2018-05 (docs/sources.md; docs/calibration.md); the calibration's",
-        "# seed, trials and people above are its defaults, so the same command reproduces this file.",
+        "# rail attempts, 2014 to 2018-05 (docs/sources.md; docs/calibration.md), with Optuna "
+        f"{calibration.optuna_version}.",
+        "# The same command, with the same trustsim and Optuna, writes this file again (docs/calibration.md",
+        "# says how far a fit reproduces).",
         f"# Fit: loss {calibration.fit.loss:.4f} (mean squared log error over "
         f"{sum(t.fitted for t in PUBLISHED)} published figures), from {calibration.start_loss:.4f} at the start.",
         "# Runs at four-week steps (the published series are monthly or coarser) from the list's opening in",

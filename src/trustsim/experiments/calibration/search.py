@@ -10,19 +10,25 @@ The flight and rail attempt rates are profiled out in closed form: nothing else 
 reads a ticket attempt, so a run's blocked attempts scale in proportion to the attempt rate, and
 the best rate for the log loss is the geometric mean of published over modelled counts (clipped
 to its range). ``banned_attempt_factor`` is not fitted: the counts identify only its product with
-the attempt rates. Every trial runs the same society and random numbers (one seed), and the
-result is deterministic given the seed and the number of trials.
+the attempt rates. Every trial runs the same society and random numbers (one seed), one trial
+after another, so the result is the same given the seed, trials and people, whatever the thread
+count; it changes with the model's code and with Optuna's release (docs/calibration.md).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import math
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numba
+from threadpoolctl import threadpool_limits
 
 from trustsim.engine import check_memory, simulate
 from trustsim.errors import UserError
@@ -63,6 +69,7 @@ class Calibration:
     parameters: tuple[Parameter, ...] = PARAMETERS
     fitted: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    optuna_version: str = ""  # the sampler's proposals, and so the fit, change between Optuna releases
 
     @property
     def scenario(self) -> Scenario:
@@ -96,9 +103,12 @@ def _evaluate(window: Scenario, values: dict[str, Any], seed: int) -> tuple[floa
 
 
 def search(
-    window: Scenario, trials: int, seed: int, advance: Callable[[], None] = lambda: None
+    window: Scenario, trials: int, seed: int, on_trial: Callable[[Trial], None] = lambda trial: None
 ) -> list[Trial]:
-    """TPE over the searched parameters, from the fixed starting point; every trial, in order."""
+    """TPE over the searched parameters, from the fixed starting point; every trial, in order.
+
+    Trials run one after another (no n_jobs), so the sampler sees them in the same order every time.
+    """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -120,7 +130,7 @@ def search(
             values[p.key] = to_value(p, x, window)
         value, all_values = _evaluate(window, values, seed)
         out.append(Trial(trial.number, all_values, value))
-        advance()
+        on_trial(out[-1])
         return value
 
     study.optimize(objective, n_trials=trials)
@@ -158,55 +168,77 @@ def calibrate(
     _check_scenario(base)
     window = calibration_window(base)
     began = time.perf_counter()
-    with _threads(threads), _progress(progress, trials + 1, f"calibrating {base.name}") as advance:
-        history = search(window, trials, seed, advance)
+    with _threads(threads), _Progress(progress, trials, f"calibrating {base.name}") as shown:
+        history = search(window, trials, seed, shown.trial)
         best = min(history, key=lambda t: (t.loss, t.number))
         fitted_scenario = with_values(base, best.values)
+        shown.final(f"best: trial {best.number + 1}; running the fitted scenario over its whole window")
         fit, result = assess(fitted_scenario, seed=seed)
-        advance()
     return Calibration(
         fit=fit, result=result, trials=history, start_loss=history[0].loss, seed=seed, n_trials=trials,
         people=base.population.people, seconds=time.perf_counter() - began, fitted=best.values,
-        source=str(source),
+        source=str(source), optuna_version=importlib.metadata.version("optuna"),
     )
 
 
 @contextlib.contextmanager
 def _threads(n: int | None) -> Iterator[None]:
-    """Numba's thread count for this thread, restored afterwards."""
-    if n is None:
-        yield
-        return
-    import numba
+    """Numba's thread count for this thread (None: leave it) and one BLAS thread, restored afterwards.
 
-    if n < 1:
+    The metrics' small matrix products gain nothing from more BLAS threads, and those spinning
+    between them took the cores from the model's own: a trial's CPU time fell by 60% with one.
+    """
+    if n is not None and n < 1:
         raise UserError(f"--threads: {n}; allowed: a whole number >= 1")
     before = numba.get_num_threads()
-    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    if n is not None:
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     try:
-        yield
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
     finally:
         numba.set_num_threads(before)
 
 
-class _progress:
-    """A Rich progress bar over trials, or nothing."""
+class _Progress:
+    """Trials done: a Rich bar on a terminal; otherwise (output to a file or a pipe, where a bar
+    shows nothing until the end) one plain line per trial, flushed at once; or nothing."""
 
     def __init__(self, enabled: bool, total: int, name: str):
         self.enabled, self.total, self.name = enabled, total, name
+        self.bar: Any = None
+        self.best = math.inf
+        self.began = time.perf_counter()
 
-    def __enter__(self) -> Callable[[], None]:
+    def __enter__(self) -> "_Progress":
         if not self.enabled:
-            return lambda: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            return self
+        if sys.stdout.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), transient=True)
-        self.bar.__enter__()
-        task = self.bar.add_task(self.name, total=self.total)
-        return lambda: self.bar.advance(task)
+            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), transient=True)
+            self.bar.__enter__()
+            self.task = self.bar.add_task(self.name, total=self.total + 1)  # the trials and the fitted run
+        return self
+
+    def trial(self, trial: Trial) -> None:
+        self.best = min(self.best, trial.loss)
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"{self.name}, best loss {self.best:.4f}")
+        elif self.enabled:
+            self._line(f"trial {trial.number + 1}/{self.total}: loss {trial.loss:.4f}, best {self.best:.4f}")
+
+    def final(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1)
+        elif self.enabled:
+            self._line(text)
+
+    def _line(self, text: str) -> None:
+        print(f"{self.name}: {text} ({time.perf_counter() - self.began:.0f} s)", flush=True)
 
     def __exit__(self, *exc: Any) -> bool:
-        if self.enabled:
+        if self.bar is not None:
             self.bar.__exit__(*exc)
         return False
