@@ -1,5 +1,5 @@
 """The whole benchmark suite in one command: society, reference workload, full model, its profile,
-a first run, a national run, results store, case files, ensembles, explorer,
+a small run, a first run, a national run, results store, case files, ensembles, explorer,
 the posterior's estimators on toys, and national_2020's posterior (its bank, size and checks).
 
 Run `python benchmarks/run_all.py` (about two hours on 2 cores, and 16 GiB of memory;
@@ -16,8 +16,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # In this order: the society first, since the others build on it.
-SCRIPTS = ("bench_society.py", "bench_reference.py", "bench_model.py", "bench_profile.py", "bench_first_run.py",
-           "bench_national.py", "bench_store.py", "bench_trace.py", "bench_ensemble.py", "bench_explore.py",
+SCRIPTS = ("bench_society.py", "bench_reference.py", "bench_model.py", "bench_small_run.py", "bench_profile.py",
+           "bench_first_run.py", "bench_national.py", "bench_store.py", "bench_trace.py", "bench_ensemble.py", "bench_explore.py",
            "bench_posterior_toys.py", "bench_posterior.py")
 
 

@@ -56,6 +56,10 @@ def test_society_benchmark_runs():
     assert figures["people"] == 20_000 and figures["mean_degree"] > 0
 
 
+def test_small_run_benchmark_runs():
+    assert "The whole run over its step passes" in run(BENCH / "bench_small_run.py", "--quick")
+
+
 def test_ensemble_benchmark_runs():
     assert "overhead per run" in run(BENCH / "bench_ensemble.py", "--quick")
 

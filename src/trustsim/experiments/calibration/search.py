@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import numba
-from threadpoolctl import threadpool_limits
 
 from trustsim.engine import check_memory, simulate
 from trustsim.errors import UserError
@@ -183,19 +182,15 @@ def calibrate(
 
 @contextlib.contextmanager
 def _threads(n: int | None) -> Iterator[None]:
-    """Numba's thread count for this thread (None: leave it) and one BLAS thread, restored afterwards.
-
-    The metrics' small matrix products gain nothing from more BLAS threads, and those spinning
-    between them took the cores from the model's own: a trial's CPU time fell by 60% with one.
-    """
+    """Numba's thread count for this thread (None: leave it), restored afterwards. (Every run
+    also keeps BLAS to one thread: engine.simulate.)"""
     if n is not None and n < 1:
         raise UserError(f"--threads: {n}; allowed: a whole number >= 1")
     before = numba.get_num_threads()
     if n is not None:
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
+        yield
     finally:
         numba.set_num_threads(before)
 
