@@ -9,6 +9,7 @@ Ctrl-C during a run is one line too, saying at which step it stopped, with exit 
 
 from __future__ import annotations
 
+import difflib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +22,8 @@ from trustsim.errors import Interrupted, UserError
 from trustsim.result import Result, format_value
 from trustsim.scenario.observations import check_dates
 from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets, source_label, source_of
-from trustsim.store import DB, REPORT, check_directory, open_results, rebuild_report
+from trustsim.scenario.schema import AUDIT_METRICS
+from trustsim.store import DB, REPORT, check_directory, foreign_staging, open_results, rebuild_report
 
 app = typer.Typer(
     name="trustsim",
@@ -83,6 +85,7 @@ def resume(
             if now != scenario:
                 raise UserError(f"{directory}/checkpoint: the scenario {source['scenario']} changed since the "
                                 f"checkpoint; allowed: the scenario as it was, or start the run again")
+        check_directory(directory)
     except BaseException:
         checkpoints.close(finished=False)
         raise
@@ -168,6 +171,9 @@ def report(
 ) -> None:
     """Rebuild DIR/report.html from DIR/results.duckdb."""
     typer.echo(f"wrote {rebuild_report(directory, run_id)}")
+    for path, writer in foreign_staging(directory):
+        typer.echo(f"note: {path}: a run's files staged by {writer} and never published (a write killed midway); "
+                   f"nothing reads them: delete the folder once that writer has stopped")
 
 
 @app.command()
@@ -290,6 +296,23 @@ SchedulerOption = Annotated[str | None, typer.Option(help="Address of a running 
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")]
 
 
+def _check_metrics(metrics: list[str] | None) -> None:
+    """Refuse a --metric no run records: it would be run for and stored with no rows."""
+    for name in metrics or ():
+        if name not in AUDIT_METRICS:
+            hint = difflib.get_close_matches(name, AUDIT_METRICS, n=1)
+            mean = f"did you mean {hint[0]}? " if hint else ""
+            raise UserError(f"--metric {name}: unknown metric; {mean}allowed: {', '.join(AUDIT_METRICS)}")
+
+
+def _warn_lost_workers(counts) -> None:
+    if counts.workers_lost:
+        workers = "a Dask worker was" if counts.workers_lost == 1 else f"{counts.workers_lost} Dask workers were"
+        runs = "its run was" if counts.redone == 1 else f"the {counts.redone} runs they held were"
+        typer.echo(f"trustsim: warning: {workers} lost (killed, or out of memory) while running; {runs} "
+                   f"started again on another worker, with the same results", err=True)
+
+
 def _common(set_: list[str] | None, vary: list[str] | None) -> dict:
     from trustsim.scenario.uncertainty import parse_vary
 
@@ -328,9 +351,11 @@ def ensemble(
     """The same scenario under K seeds, on Dask; write OUT/ensemble.html (median and 5-95% bands)."""
     from trustsim.experiments.ensembles import ensemble as run_ensemble
 
+    _check_metrics(metric)
     check_directory(out)
     done = run_ensemble(scenario, seeds, seed=seed, people=people, years=years, metrics=metric, workers=workers,
                         scheduler=scheduler, out=out, progress=not quiet, **_common(set_, vary))
+    _warn_lost_workers(done.counts)
     if not quiet:
         _report(done, "ensemble")
 
@@ -350,10 +375,12 @@ def uncertainty(
     """Sample the plausible ranges; write OUT/uncertainty.html (median, 90% interval, seeds vs assumptions)."""
     from trustsim.experiments.ensembles import uncertainty as run_uncertainty
 
+    _check_metrics(metric)
     check_directory(out)
     done = run_uncertainty(scenario, samples, seeds_per_sample, design=design, seed=seed, people=people, years=years,
                            only=only, metrics=metric, workers=workers, scheduler=scheduler, out=out,
                            progress=not quiet, **_common(set_, vary))
+    _warn_lost_workers(done.counts)
     if not quiet:
         _report(done, "uncertainty")
 
@@ -377,6 +404,7 @@ def sensitivity(
 
     if method not in ("morris", "sobol"):
         raise UserError(f"--method {method}: unknown; allowed: morris, sobol")
+    _check_metrics(metric)
     check_directory(out)
     common = _common(set_, vary)
     if method == "sobol" and not is_power_of_two(samples):
@@ -387,6 +415,7 @@ def sensitivity(
         done = run_sensitivity(scenario, method, samples, seed=seed, people=people, years=years, only=only,
                                metrics=metric, workers=workers, scheduler=scheduler, out=out, progress=not quiet,
                                **common)
+    _warn_lost_workers(done.counts)
     if not quiet:
         _report(done, "sensitivity")
 
@@ -412,6 +441,8 @@ def posterior(
     done = run_posterior(scenario, simulations, seed=seed, people=people, years=years, only=only,
                          observations=observations, draws=draws, members=members, workers=workers,
                          scheduler=scheduler, out=out, progress=not quiet, **_common(set_, vary))
+    for counts in (done.bank_counts, done.predictive_counts):
+        _warn_lost_workers(counts)
     if quiet:
         return
     c = done.bank_counts
@@ -446,9 +477,23 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _empty_argument(args: list[str]) -> str | None:
+    """The first empty value on the command line, as given (`--out ''`, `--out=`), or None."""
+    for i, arg in enumerate(args):
+        if arg == "":
+            before = args[i - 1] if i and args[i - 1].startswith("-") and "=" not in args[i - 1] else args[0]
+            return f"{before} ''" if i else "''"
+        if arg.startswith("--") and arg.endswith("=") and arg.count("=") == 1:
+            return arg
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; a user's mistake is one line on stderr and exit code 2."""
     args = sys.argv[1:] if argv is None else argv
+    empty = _empty_argument(args)
+    if empty is not None:  # no value of trustsim's is empty, and a path would read '' as this directory
+        _fail(f"{empty}: an empty value; allowed: a value (for this directory as a path, write .)", 2)
     try:
         code = app(args=args or ["--help"], prog_name="trustsim", standalone_mode=False)
     except UserError as exc:
