@@ -428,9 +428,16 @@ def save(results: Sequence[Result], directory: str | Path) -> list[int]:
 # --- reading -----------------------------------------------------------------------------------
 
 
+def _has_results(directory: str | Path) -> bool:
+    try:
+        return (Path(directory) / DB).is_file()
+    except OSError:  # e.g. a name too long for this file system: no results there
+        return False
+
+
 def _results_dir(directory: str | Path) -> Path:
     directory = Path(directory)
-    if not (directory / DB).is_file():
+    if not _has_results(directory):
         raise UserError(f"{directory}: no {DB} here; allowed: a directory written by `trustsim run --out DIR`")
     directory = directory.resolve()
     info = _read_info(directory)
@@ -453,7 +460,7 @@ def _query(sql: str) -> pd.DataFrame:
 def table(directory: str | Path, name: str) -> pd.DataFrame:
     """Every row of a table (a per-run table with its run_id); empty when it has no rows yet, or when
     nothing was ever written into the directory."""
-    if not (Path(directory) / DB).is_file():
+    if not _has_results(directory):
         return pd.DataFrame()
     where = _results_dir(directory)
     kind = _markers(where).get(name)

@@ -46,8 +46,8 @@ class _BadValue(yaml.constructor.ConstructorError):
         if node.tag == "tag:yaml.org,2002:timestamp":
             problem, self.allowed = f"{node.value} is not a date ({reason})", "a date YYYY-MM-DD that exists"
         else:
-            tag = node.tag.removeprefix("tag:yaml.org,2002:")
-            problem, self.allowed = f"{node.value!r} is not a {tag} ({reason})", f"a value a {tag} can hold"
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            problem, self.allowed = f"{node.value!r} cannot be read as {tag} ({reason})", f"a value that {tag} reads"
         super().__init__(None, None, problem, node.start_mark)
 
 
@@ -106,23 +106,22 @@ def _looks_like_path(name: str) -> bool:
 
 
 def _read_preset(name: str) -> _Source:
-    resource = _preset_dir().joinpath(f"{name}.yaml")
-    if not resource.is_file():
-        names = _preset_names()
+    names = _preset_names()
+    if name not in names:
         hint = difflib.get_close_matches(name, names, n=1)
         mean = f"did you mean {hint[0]}? " if hint else ""
         raise UserError(
             f"{name}: unknown preset; {mean}allowed: {', '.join(names)}, or a path to a .yaml file"
         )
-    return _Source(f"preset {name}", resource.read_text(encoding="utf-8"), None)
+    return _Source(f"preset {name}", _preset_dir().joinpath(f"{name}.yaml").read_text(encoding="utf-8"), None)
 
 
 def _read_path(path: Path, label: str) -> _Source:
-    if not path.exists():
-        raise UserError(f"{label}: no such file; allowed: a preset name or an existing .yaml file")
-    if not path.is_file():
-        raise UserError(f"{label}: is a directory, not a file; allowed: a preset name or a .yaml file")
     try:
+        if not path.exists():
+            raise UserError(f"{label}: no such file; allowed: a preset name or an existing .yaml file")
+        if not path.is_file():
+            raise UserError(f"{label}: is a directory, not a file; allowed: a preset name or a .yaml file")
         if path.stat().st_size > MAX_BYTES:
             raise UserError(f"{label}: {path.stat().st_size:,} bytes; allowed: a scenario file of at most {MAX_BYTES:,} bytes")
         return _Source(label, path.read_text(encoding="utf-8"), path.resolve())
@@ -132,8 +131,12 @@ def _read_path(path: Path, label: str) -> _Source:
 
 def _is_preset(name_or_path: str | Path) -> bool:
     """Whether a scenario argument names a preset rather than a file: a name that is not a path."""
-    return isinstance(name_or_path, str) and not _looks_like_path(name_or_path) and (
-        name_or_path in _preset_names() or not Path(name_or_path).is_file())
+    if not isinstance(name_or_path, str) or _looks_like_path(name_or_path):
+        return False
+    try:
+        return name_or_path in _preset_names() or not Path(name_or_path).is_file()
+    except OSError:  # too long a name for a file: taken as a preset's
+        return True
 
 
 def source_label(name_or_path: str | Path) -> str:
