@@ -15,7 +15,8 @@ import pytest
 
 import trustsim as trustsim_package
 from trustsim import cli, store
-from trustsim.experiments.ensembles.runner import RunCounts
+from trustsim.errors import UserError
+from trustsim.experiments.ensembles.runner import RunCounts, dask_client
 
 
 def invoke(capsys, *args: str) -> tuple[int, str, str]:
@@ -91,7 +92,8 @@ BAD = {
                       ["'2020-01-01' is not a number", "a date or a word cannot be varied"]),
     "--vary a date key": (["validate", "national_2020", "--vary", "run.start=0:1"],
                           ["run.start holds a date (YYYY-MM-DD), not a number"]),
-    "empty path": (["report", ""], ["report '': an empty value; allowed: a value (for this directory as a path, write .)"]),
+    "empty path": (["report", ""], ["report '': an empty value; allowed: a value (for this directory as a path, "
+                                    "write .)"]),
 }
 
 
@@ -103,9 +105,9 @@ def test_bad_input_is_one_line_and_exit_2(case, files, capsys, monkeypatch):
 
 
 # Where each writing command's work starts: a check that comes later than this is too late.
-WORK = ["trustsim.cli.simulate", "trustsim.experiments.compare.simulate", "trustsim.experiments.calibration.search.search",
-        "trustsim.experiments.calibration.objective.simulate", "trustsim.experiments.ensembles.run_design",
-        "trustsim.experiments.posterior.bank.run"]
+WORK = ["trustsim.cli.simulate", "trustsim.experiments.compare.simulate",
+        "trustsim.experiments.calibration.search.search", "trustsim.experiments.calibration.objective.simulate",
+        "trustsim.experiments.ensembles.run_design", "trustsim.experiments.posterior.bank.run"]
 WRITERS = ["run", "compare national_2020 financial_only", "calibrate", "ensemble", "uncertainty", "sensitivity",
            "posterior"]
 
@@ -134,7 +136,8 @@ REFUSED = [
     ("run --set run.start=2020-13-45", "--set run.start=2020-13-45: 2020-13-45 is not a date (month must be in 1..12)"),
     # a design too large to hold is refused before its points are drawn, whatever the method
     ("ensemble --seeds 8763692146508", "--seeds 8763692146508: 8,763,692,146,508 runs; allowed: at most 1,000,000"),
-    ("uncertainty --samples 100000 --seeds-per-sample 100", "--samples 100000 with --seeds-per-sample 100: 10,000,000 runs"),
+    ("uncertainty --samples 100000 --seeds-per-sample 100",
+     "--samples 100000 with --seeds-per-sample 100: 10,000,000 runs"),
     ("sensitivity --samples 1000000", "runs; allowed: at most 1,000,000 runs in one design"),
     ("ensemble --seed 9223372036854775800 --seeds 10", "the last run's seed would be 9223372036854775809; allowed: "
                                                        "seeds up to 9223372036854775807"),
@@ -149,6 +152,13 @@ def test_refused_before_any_work_with_nothing_written(tmp_path, capsys, monkeypa
     line = [a.replace("{LONG}", "x" * 300) for a in shlex.split(args)]
     assert_one_line_error(*invoke(capsys, *line), says)
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("address", ["tls://127.0.0.1:9", "ucx://127.0.0.1:9", "garbage"])
+def test_a_scheduler_address_that_cannot_work_is_one_line(address):
+    with pytest.raises(UserError, match=rf"^--scheduler {address}: cannot connect within 5 s \(\w+: .+\); allowed"):
+        with dask_client(None, address):
+            pass
 
 
 def test_a_warning_comes_once_the_input_has_passed(tmp_path, capsys, no_work):

@@ -203,7 +203,8 @@ COMMANDS = {
                                       "--samples": numbers, "--metric": metrics}),
     "posterior": (presets_or_text, {**SAMPLED, "--simulations": numbers, "--observations": paths | st.sampled_from(
         ["OBSERVATIONS", "IMPOSSIBLE_DATE"]), "--draws": numbers, "--members": numbers}),
-    "explore": (presets_or_text, {"--port": numbers, "--people": numbers, "--dir": st.sampled_from(["RESULTS"]) | paths}),
+    "explore": (presets_or_text, {"--port": numbers, "--people": numbers,
+                                  "--dir": st.sampled_from(["RESULTS"]) | paths}),
 }
 WRITERS = {"run", "compare", "calibrate", "ensemble", "uncertainty", "sensitivity", "posterior"}
 assert len(COMMANDS) == 13
@@ -228,7 +229,8 @@ def tree(folder: Path) -> dict[str, bytes]:
 @st.composite
 def command_lines(draw, command: str) -> list[str]:
     positional, options = COMMANDS[command]
-    args = [command, *draw(st.lists(positional, min_size=command != "presets", max_size=3 if command == "compare" else 1))]
+    given = draw(st.lists(positional, min_size=command != "presets", max_size=3 if command == "compare" else 1))
+    args = [command, *given]
     for option in draw(st.lists(st.sampled_from(sorted(options)), max_size=4)) if options else ():
         value = draw(options[option])
         args += [option] if value is None else [option, value]
@@ -254,7 +256,7 @@ def answer_in_place(args: list[str], fixtures: dict[str, str]) -> tuple[int, str
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_every_option_of_every_command(command, data, fixtures):
     args = data.draw(command_lines(command))
@@ -280,7 +282,7 @@ def exists(date: str) -> bool:
     return True
 
 
-@FUZZ
+@settings(FUZZ, max_examples=40)
 @given(st.sampled_from(DATE_KEYS), dates, st.sampled_from(["--set", "file", "--observations"]))
 def test_every_date(key, date, where):
     with tempfile.TemporaryDirectory() as folder:

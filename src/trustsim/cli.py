@@ -4,7 +4,9 @@ uncertainty, sensitivity, posterior, explore.
 Each command is a thin layer over the Python API. `main` is the entry point (the installed
 `trustsim` command and `python -m trustsim`): it turns a UserError or a usage error into one line,
 `trustsim: error: ...`, on stderr with exit code 2, so a user's mistake never shows a traceback;
-Ctrl-C during a run is one line too, saying at which step it stopped, with exit code 130.
+Ctrl-C during a run is one line too, saying at which step it stopped, with exit code 130; an
+InputWarning is one line, `trustsim: warning: ...`. Each command checks all it was given, its
+--out included, before its work starts, so a refused command has written nothing.
 """
 
 from __future__ import annotations

@@ -206,7 +206,8 @@ def _load(source: _Source, allowed: str) -> Any:
     try:
         return load_yaml(source.text, source.label)
     except _BadValue as exc:
-        raise UserError(f"{source.label}, line {exc.problem_mark.line + 1}: {exc.problem}; allowed: {exc.allowed}") from None
+        line = exc.problem_mark.line + 1
+        raise UserError(f"{source.label}, line {line}: {exc.problem}; allowed: {exc.allowed}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f", line {mark.line + 1}" if mark else ""
@@ -536,8 +537,8 @@ def _check_calendar(run: Any, label: str) -> None:
     try:
         run_window(run)
     except OverflowError:
-        raise UserError(f"{label}: run.start = {run.start}: a run of {run.years:g} years from it ends after {dt.date.max}; "
-                        f"allowed: a start and run.years that end by {dt.date.max}") from None
+        raise UserError(f"{label}: run.start = {run.start}: a run of {run.years:g} years from it ends after "
+                        f"{dt.date.max}; allowed: a start and run.years that end by {dt.date.max}") from None
 
 
 # --- the entry point ---------------------------------------------------------------------------

@@ -80,14 +80,14 @@ def parse_vary(items: Iterable[str]) -> dict[str, PlausibleRange]:
         lo, colon, hi = span.partition(":")
         if not sep or not key.strip() or not colon:
             raise UserError(f"--vary {item}: not KEY=LO:HI; allowed: e.g. --vary scoring.association.weight=0.1:0.5")
-        try:
-            pair = (float(lo), float(hi))
-        except ValueError:
-            text = next(t for t in (lo, hi) if not _is_number(t))
-            raise UserError(f"--vary {item}: {text!r} is not a number; allowed: LO and HI as numbers, the range "
-                            f"of a numeric parameter (a date or a word cannot be varied)") from None
+        words = [t for t in (lo, hi) if not _is_number(t)]
+        if words:
+            raise UserError(f"--vary {item}: {words[0]!r} is not a number; allowed: LO and HI as numbers, the range "
+                            f"of a numeric parameter (a date or a word cannot be varied)")
+        pair = (float(lo), float(hi))
         if not all(np.isfinite(pair)):
-            raise UserError(f"--vary {item}: LO and HI must be finite; allowed: e.g. --vary scoring.association.weight=0.1:0.5")
+            raise UserError(f"--vary {item}: LO and HI must be finite; allowed: e.g. "
+                            f"--vary scoring.association.weight=0.1:0.5")
         if not pair[0] < pair[1]:
             raise UserError(f"--vary {item}: LO ({pair[0]:g}) >= HI ({pair[1]:g}); allowed: LO < HI")
         out[key.strip()] = PlausibleRange(range=pair, reason="--vary on the command line")

@@ -8,8 +8,8 @@ arrives, with its row of the `ensemble_runs` table (ensemble_id, kind, sample, s
 so an ensemble is never held in memory whole. A run that raises is stored as failed with its
 message and the others go on. Runs already stored for the same ensemble_id, sample and seed are
 skipped, so running an interrupted command again finishes it; a worker lost mid-run has its runs
-redone elsewhere by Dask, and the counts say how many workers died and how many runs were redone. A run's result depends only on (scenario, values, seed), never on which
-worker ran it or when.
+redone elsewhere by Dask, and the counts say how many workers died and how many runs were redone.
+A run's result depends only on (scenario, values, seed), never on which worker ran it or when.
 """
 
 from __future__ import annotations
@@ -80,10 +80,11 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-        except (OSError, TimeoutError, ValueError) as exc:
+        except Exception as exc:  # whatever the address (ucx:// without UCX, tls:// without a certificate), no cluster
+            why = " ".join(str(exc).split())[:120]
             raise UserError(f"--scheduler {scheduler}: cannot connect within {CONNECT_TIMEOUT_S:g} s "
-                            f"({type(exc).__name__}); allowed: the address of a running `dask scheduler`, "
-                            f"e.g. tcp://127.0.0.1:8786") from None
+                            f"({type(exc).__name__}{': ' + why if why else ''}); allowed: the address of a running "
+                            f"`dask scheduler`, e.g. tcp://127.0.0.1:8786") from None
         try:
             yield client
         finally:
