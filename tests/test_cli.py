@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +15,8 @@ import pytest
 
 import trustsim as trustsim_package
 from trustsim import cli, store
+from trustsim.errors import UserError
+from trustsim.experiments.ensembles.runner import RunCounts, dask_client
 
 
 def invoke(capsys, *args: str) -> tuple[int, str, str]:
@@ -50,6 +54,10 @@ def files(tmp_path: Path) -> Path:
         "range.yaml": "surveillance:\n  online_coverage: 2\n",
         "a.yaml": "base: b.yaml\n",
         "b.yaml": "base: a.yaml\n",
+        "empty.yaml": "",
+        "comment.yaml": "# to be written\n",
+        "lost_base.yaml": "name: mine\nbase: gone.yaml\n",
+        "dated.yaml": "base: financial_only\nrun:\n  start: 2020-02-30\n",
     }
     for name, text in texts.items():
         (tmp_path / name).write_text(text)
@@ -75,6 +83,17 @@ BAD = {
     "bad seed": (["run", "--seed", "minus"], ["--seed"]),
     "report without results": (["report", "nowhere"], ["no results.duckdb here"]),
     "unknown command": (["sprint"], ["sprint"]),
+    "empty file": (["validate", "empty.yaml"], ["empty.yaml: no settings; allowed: `base: PRESET` and the settings"]),
+    "only a comment": (["validate", "comment.yaml"], ["comment.yaml: no settings"]),
+    "base not found": (["validate", "lost_base.yaml"], ["lost_base.yaml, line 2: base: ", "gone.yaml: no such file"]),
+    "impossible date in a file": (["validate", "dated.yaml"], [
+        "dated.yaml, line 3: 2020-02-30 is not a date (day is out of range for month); allowed: a date YYYY-MM-DD"]),
+    "--vary a date": (["validate", "national_2020", "--vary", "run.start=2020-01-01:2021-01-01"],
+                      ["'2020-01-01' is not a number", "a date or a word cannot be varied"]),
+    "--vary a date key": (["validate", "national_2020", "--vary", "run.start=0:1"],
+                          ["run.start holds a date (YYYY-MM-DD), not a number"]),
+    "empty path": (["report", ""], ["report '': an empty value; allowed: a value (for this directory as a path, "
+                                    "write .)"]),
 }
 
 
@@ -83,6 +102,88 @@ def test_bad_input_is_one_line_and_exit_2(case, files, capsys, monkeypatch):
     monkeypatch.chdir(files)
     args, fragments = BAD[case]
     assert_one_line_error(*invoke(capsys, *args), *fragments)
+
+
+# Where each writing command's work starts: a check that comes later than this is too late.
+WORK = ["trustsim.cli.simulate", "trustsim.experiments.compare.simulate",
+        "trustsim.experiments.calibration.search.search", "trustsim.experiments.calibration.objective.simulate",
+        "trustsim.experiments.ensembles.run_design", "trustsim.experiments.posterior.bank.run"]
+WRITERS = ["run", "compare national_2020 financial_only", "calibrate", "ensemble", "uncertainty", "sensitivity",
+           "posterior"]
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    def started(*args, **kwargs):
+        raise AssertionError("the work started: the input was checked too late")
+
+    for target in WORK:
+        module, name = target.rsplit(".", 1)
+        monkeypatch.setattr(importlib.import_module(module), name, started)
+
+
+REFUSED = [
+    *((f"{command} --out {{LONG}}", "cannot write the results (File name too long); nothing was written")
+      for command in WRITERS),
+    *((f"{command} --out /proc/trustsim-out/here", "/proc/trustsim-out/here: cannot write the results")
+      for command in WRITERS if Path("/proc/self").is_dir()),  # Linux: no folder can be made in /proc
+    *((f"{command} --out=", "--out=: an empty value") for command in WRITERS),
+    *((f"{command} --out ''", "--out '': an empty value") for command in WRITERS),
+    ("ensemble --metric blacklist", "--metric blacklist: unknown metric; did you mean blacklist_share? allowed: "
+                                    "score_mean, score_p10"),
+    ("uncertainty --metric wrongful", "--metric wrongful: unknown metric; did you mean wrongful_sanction_share?"),
+    ("sensitivity --metric nope", "--metric nope: unknown metric; allowed: score_mean"),
+    ("run --set run.start=2020-13-45", "--set run.start=2020-13-45: 2020-13-45 is not a date (month must be in 1..12)"),
+    # a design too large to hold is refused before its points are drawn, whatever the method
+    ("ensemble --seeds 8763692146508", "--seeds 8763692146508: 8,763,692,146,508 runs; allowed: at most 1,000,000"),
+    ("uncertainty --samples 100000 --seeds-per-sample 100",
+     "--samples 100000 with --seeds-per-sample 100: 10,000,000 runs"),
+    ("sensitivity --samples 1000000", "runs; allowed: at most 1,000,000 runs in one design"),
+    ("ensemble --seed 9223372036854775800 --seeds 10", "the last run's seed would be 9223372036854775809; allowed: "
+                                                       "seeds up to 9223372036854775807"),
+    # the warning that Sobol' wants a power of two waits for the input to pass: an error stays one line
+    ("sensitivity national_2021 --method sobol --samples 3", "national_2021: unknown preset"),
+]
+
+
+@pytest.mark.parametrize(("args", "says"), REFUSED, ids=[args for args, _ in REFUSED])
+def test_refused_before_any_work_with_nothing_written(tmp_path, capsys, monkeypatch, no_work, args, says):
+    monkeypatch.chdir(tmp_path)
+    line = [a.replace("{LONG}", "x" * 300) for a in shlex.split(args)]
+    assert_one_line_error(*invoke(capsys, *line), says)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("address", ["tls://127.0.0.1:9", "ucx://127.0.0.1:9", "garbage"])
+def test_a_scheduler_address_that_cannot_work_is_one_line(address):
+    with pytest.raises(UserError, match=rf"^--scheduler {address}: cannot connect within 5 s \(\w+: .+\); allowed"):
+        with dask_client(None, address):
+            pass
+
+
+def test_a_warning_comes_once_the_input_has_passed(tmp_path, capsys, no_work):
+    with pytest.raises(AssertionError, match="the work started"):
+        cli.main(["sensitivity", "financial_only", "--method", "sobol", "--samples", "3", "--out", str(tmp_path)])
+    assert capsys.readouterr().err == ("trustsim: warning: --samples 3 is not a power of two; Sobol' estimates "
+                                       "converge best at 2^n (e.g. 2 or 4)\n")
+
+
+def test_an_out_below_a_file_is_refused_before_the_run(tmp_path, capsys, no_work):
+    (tmp_path / "taken").write_text("")
+    assert_one_line_error(*invoke(capsys, "run", "--out", str(tmp_path / "taken" / "out")), "taken is a file")
+    assert os.listdir(tmp_path) == ["taken"]
+
+
+@pytest.mark.parametrize(("lost", "redone", "says"), [
+    (0, 0, ""),
+    (1, 1, "trustsim: warning: a Dask worker was lost (killed, or out of memory) while running; its run was "
+           "started again on another worker, with the same results\n"),
+    (2, 3, "trustsim: warning: 2 Dask workers were lost (killed, or out of memory) while running; the 3 runs "
+           "they held were started again on another worker, with the same results\n"),
+])
+def test_a_lost_worker_is_said_in_one_line(capsys, lost, redone, says):
+    cli.warn_lost_workers(RunCounts(4, 0, 4, 0, 0, lost, redone))
+    assert capsys.readouterr().err == says
 
 
 def test_population_too_large_is_refused_before_anything(tmp_path, capsys):

@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from trustsim.cli import main
+from trustsim.cli import main, warn_lost_workers
 from trustsim.experiments.ensembles import ensemble, sensitivity, uncertainty
 from trustsim.experiments.ensembles.analysis import ranking
 from trustsim.report.summary import summary
@@ -260,13 +260,14 @@ def reference(tmp_path_factory):
 def test_same_tables_with_two_workers_and_a_rerun(tmp_path, reference):
     done = uncertainty("national_2020", workers=2, out=tmp_path, **DETERMINISM)
     assert done.ensemble_id == reference[1]
+    assert (done.counts.workers_lost, done.counts.redone) == (0, 0)
     pd.testing.assert_frame_equal(stored(tmp_path), reference[0])
     again = uncertainty("national_2020", workers=2, out=tmp_path, **DETERMINISM)
     assert (again.counts.skipped, again.counts.done) == (4, 0)
     pd.testing.assert_frame_equal(stored(tmp_path), reference[0])
 
 
-def test_same_tables_on_an_external_cluster_with_a_worker_killed(tmp_path, reference, external_cluster):
+def test_same_tables_on_an_external_cluster_with_a_worker_killed(tmp_path, reference, external_cluster, capsys):
     from distributed import Client
 
     address, workers = external_cluster
@@ -284,7 +285,12 @@ def test_same_tables_on_an_external_cluster_with_a_worker_killed(tmp_path, refer
     victim.send_signal(signal.SIGKILL)
     runner.join(timeout=300)
     assert "done" in finished
+    counts = finished["done"].counts
     assert finished["done"].missing == 0
+    assert counts.workers_lost == 1 and counts.redone >= 1 and counts.lost == 0
+    capsys.readouterr()
+    warn_lost_workers(counts)  # what the command prints after the runs
+    assert capsys.readouterr().err.startswith("trustsim: warning: a Dask worker was lost (killed, or out of memory)")
     pd.testing.assert_frame_equal(stored(tmp_path), reference[0])
 
 

@@ -9,7 +9,7 @@ import psutil
 import pytest
 
 from trustsim.errors import UserError
-from trustsim.scenario.loading import load_scenario, parse_overrides, presets, source_label
+from trustsim.scenario.loading import load_scenario, parse_overrides, presets, read_observations, source_label
 
 PRESETS = ("financial_only", "judicial_lists", "national_2020", "sesame_2015")
 
@@ -244,3 +244,69 @@ def test_source_label_names_a_preset_or_a_file(tmp_path):
     path = write(tmp_path, "mine.yaml", "base: national_2020\n")
     assert source_label("national_2020") == "preset national_2020"
     assert source_label(str(path)) == source_label(path) == str(path)
+
+
+# --- values YAML cannot build, empty files, bases, the calendar ---------------------------------
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("run:\n  start: 2020-02-30\n", "line 3: 2020-02-30 is not a date (day is out of range for month); "
+                                    "allowed: a date YYYY-MM-DD that exists"),
+    ("run:\n  years: 1\n  start: 2020-13-45\n", "line 4: 2020-13-45 is not a date (month must be in 1..12)"),
+    ("run:\n  start: 0000-01-01\n", "line 3: 0000-01-01 is not a date (year 0 is out of range)"),
+    ("surveillance:\n  court_coverage_start: 2021-04-31\n", "line 3: 2021-04-31 is not a date"),
+    ("population:\n  people: !!int lots\n", "line 3: 'lots' cannot be read as !!int (invalid literal"),
+    ("run:\n  start: !!timestamp soon\n", "line 3: soon is not a date (not in a form it reads)"),
+])
+def test_a_value_yaml_cannot_build_is_one_line_naming_the_line(tmp_path, text, says):
+    path = tmp_path / "s.yaml"
+    path.write_text("base: financial_only\n" + text)
+    with pytest.raises(UserError) as refused:
+        load_scenario(path)
+    assert str(refused.value).startswith(f"{path}, {says}") and "\n" not in str(refused.value)
+
+
+def test_an_impossible_date_in_a_base_names_the_base(tmp_path):
+    (tmp_path / "base.yaml").write_text("base: financial_only\nrun:\n  start: 2020-02-30\n")
+    (tmp_path / "child.yaml").write_text("base: base.yaml\npopulation:\n  people: 5000\n")
+    with pytest.raises(UserError, match=r"base.yaml, line 3: 2020-02-30 is not a date"):
+        load_scenario(tmp_path / "child.yaml")
+
+
+def test_an_impossible_date_in_an_override_or_an_observation_file(tmp_path):
+    with pytest.raises(UserError, match=r"^--set run.start=2021-02-29: 2021-02-29 is not a date \(day is out of range"):
+        parse_overrides(["run.start=2021-02-29"])
+    assert parse_overrides(["run.start=2020-02-29"]) == {"run.start": dt.date(2020, 2, 29)}  # a leap day exists
+    path = tmp_path / "observations.yaml"
+    path.write_text("figures:\n  f: {kind: published, label: x, metric: blacklist_share, date: 2020-06-31, "
+                    "value: 0.01, sd: 1, reason: r, source: s}\n")
+    with pytest.raises(UserError, match=rf"^--observations {path}, line 2: 2020-06-31 is not a date"):
+        read_observations(path)
+
+
+def test_a_run_that_would_end_after_the_calendar_is_refused():
+    with pytest.raises(UserError, match=r"^preset financial_only: run.start = 9999-06-01: a run of 1 years from it "
+                                        r"ends after 9999-12-31; allowed: a start and run.years that end by 9999-12-31"):
+        load_scenario("financial_only", {"run.start": dt.date(9999, 6, 1), "run.years": 1})
+    assert load_scenario("financial_only", {"run.start": dt.date(9998, 6, 1), "run.years": 1}).run.steps > 0
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "{}\n", "---\n", "name: mine\ndescription: nothing set\n"])
+def test_a_file_that_sets_nothing_is_refused(tmp_path, text):
+    path = tmp_path / "nothing.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError, match=rf"^{path}: no settings; allowed: `base: PRESET` and the settings that differ"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize(("base", "says"), [
+    ("gone.yaml", "gone.yaml: no such file"),
+    ("national_2021", "national_2021: unknown preset; did you mean national_2020?"),
+    ("./", "is a directory, not a file"),
+])
+def test_a_base_that_cannot_be_read_names_the_file_that_asks_for_it(tmp_path, base, says):
+    path = tmp_path / "child.yaml"
+    path.write_text(f"name: mine\nbase: {base}\n")
+    with pytest.raises(UserError) as refused:
+        load_scenario(path)
+    assert str(refused.value).startswith(f"{path}, line 2: base: ") and says in str(refused.value)

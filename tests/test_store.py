@@ -325,3 +325,78 @@ def test_keyed_rows_are_stored_once_under_concurrent_writers(tmp_path):
     assert len(store.table(tmp_path, "summary_rows")) == 4
     with pytest.raises(ValueError, match="key"):
         store.append_rows(tmp_path, "summary_rows", pd.DataFrame({"writer": [1]}), key="../x")
+
+
+# --- a writer killed mid-write, a database held open ------------------------------------------
+
+
+def _killed_while_publishing(directory: str) -> None:
+    """Save a run but die (as from SIGKILL) once its files are staged, before they are published."""
+    store._publish = lambda *args: os._exit(9)
+    store.save([make_result(seed=5)], directory)[0]
+
+
+def _staging(directory) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith(".staging-"))
+
+
+def test_a_staging_folder_left_by_a_killed_writer_is_removed_by_the_next_write(result, tmp_path):
+    store.save([result], tmp_path)[0]
+    with ProcessPoolExecutor(1) as pool:
+        with pytest.raises(Exception):  # the pool's process died
+            pool.submit(_killed_while_publishing, str(tmp_path)).result()
+    left = _staging(tmp_path)
+    assert len(left) == 1 and (tmp_path / left[0] / "metrics.parquet").is_file()
+    mine = tmp_path / f".staging-{store._HOST}-{os.getpid()}-0123456789ab"  # a live writer's: being written
+    other = tmp_path / ".staging-elsewhere-12-0123456789ab"  # another machine's: its writer may be alive
+    old = tmp_path / ".staging-12-0123456789ab"  # named as earlier versions did
+    for folder in (mine, other, old):
+        folder.mkdir()
+    assert store.save([make_result(seed=2)], tmp_path)[0] == 2
+    assert _staging(tmp_path) == sorted(p.name for p in (mine, other, old))
+    assert store.list_runs(tmp_path).run_id.tolist() == [1, 2]  # the killed run was never published
+    assert store.foreign_staging(tmp_path) == [(old, "an earlier trustsim"), (other, "process 12 on elsewhere")]
+
+
+def test_report_removes_what_it_can_and_names_the_rest(result, tmp_path, capsys):
+    store.save([result], tmp_path)[0]
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = tmp_path / f".staging-{store._HOST}-{int(gone.stdout)}-0123456789ab"
+    other = tmp_path / ".staging-elsewhere-12-0123456789ab"
+    for folder in (dead, other):
+        folder.mkdir()
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["report", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0 and not dead.exists() and other.exists()
+    assert f"note: {other}: a run's files staged by process 12 on elsewhere and never published" in out
+    assert "delete the folder once that writer has stopped" in out and str(dead) not in out
+
+
+def test_a_database_held_open_for_writing_is_named_as_the_cause(result, tmp_path):
+    store.save([result], tmp_path)[0]
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "print('open', flush=True); sys.stdin.read()", str(tmp_path / "results.duckdb")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "open\n"
+        before = tree(tmp_path)
+        with pytest.raises(UserError, match=rf"results.duckdb: open for writing in process {holder.pid} .*"
+                                            r"allowed: close that connection, or connect with read_only=True"):
+            store.save([make_result(seed=2)], tmp_path)[0]
+        assert tree(tmp_path) == before
+    finally:
+        holder.communicate("")
+
+
+def test_a_lock_held_by_an_unnamed_process_says_another_program(result, tmp_path, monkeypatch):
+    store.save([result], tmp_path)[0]
+
+    def locked(*args, **kwargs):  # DuckDB's words where it cannot see the holder (another PID namespace)
+        raise duckdb.IOException('IO Error: Could not set lock on file "x": Conflicting lock is held in  (PID ). '
+                                 'See also https://duckdb.org/docs/current/connect/concurrency')
+
+    monkeypatch.setattr(store.duckdb, "connect", locked)
+    with pytest.raises(UserError) as refused:
+        store.check_directory(tmp_path)
+    assert "open for writing in another program" in str(refused.value) and "PID" not in str(refused.value)

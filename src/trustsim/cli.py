@@ -4,12 +4,16 @@ uncertainty, sensitivity, posterior, explore.
 Each command is a thin layer over the Python API. `main` is the entry point (the installed
 `trustsim` command and `python -m trustsim`): it turns a UserError or a usage error into one line,
 `trustsim: error: ...`, on stderr with exit code 2, so a user's mistake never shows a traceback;
-Ctrl-C during a run is one line too, saying at which step it stopped, with exit code 130.
+Ctrl-C during a run is one line too, saying at which step it stopped, with exit code 130; an
+InputWarning is one line, `trustsim: warning: ...`. Each command checks all it was given, its
+--out included, before its work starts, so a refused command has written nothing.
 """
 
 from __future__ import annotations
 
+import difflib
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -17,12 +21,17 @@ import typer
 
 from trustsim.checkpoint import SUGGESTED_EVERY, Checkpoints
 from trustsim.engine import check_memory, simulate
-from trustsim.errors import Interrupted, UserError
+from trustsim.errors import InputWarning, Interrupted, UserError
+from trustsim.experiments.ensembles.design import MAX_RUNS
 from trustsim.report.summary import headline_lines
 from trustsim.result import Result, format_value
 from trustsim.scenario.observations import check_dates
 from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets, source_label, source_of
-from trustsim.store import DB, REPORT, check_directory, open_results, rebuild_report, save
+from trustsim.scenario.schema import AUDIT_METRICS
+from trustsim.store import DB, REPORT, check_directory, foreign_staging, open_results, rebuild_report, save
+
+MAX_SEED = 2**63 - 1  # a run's seed is stored as a signed 64-bit integer
+MAX_MEMBERS = 100  # neural estimators: each trains for minutes, and docs/posterior.md uses 5
 
 app = typer.Typer(
     name="trustsim",
@@ -41,7 +50,7 @@ def run(
     scenario: ScenarioArg = "national_2020",
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY=VALUE", help="Override a setting by its dotted key, e.g. sanctions.rules.0.min_weeks=4 (repeatable).")] = None,
-    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Random seed; the same seed gives the same run.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Random seed; the same seed gives the same run.")] = 0,
     people: PeopleOption = None,
     years: YearsOption = None,
     out: Annotated[Path, typer.Option(help="Directory for results.duckdb and report.html.")] = Path("trustsim-out"),
@@ -72,6 +81,7 @@ def resume(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
 ) -> None:
     """Carry on a run from its last checkpoint in DIR; its results are those of the run left uninterrupted."""
+    check_directory(directory)  # before the society's build, so a place it cannot write costs nothing
     checkpoints = Checkpoints.resume(directory)
     try:
         scenario = checkpoints.scenario
@@ -169,6 +179,9 @@ def report(
 ) -> None:
     """Rebuild DIR/report.html from DIR/results.duckdb."""
     typer.echo(f"wrote {rebuild_report(directory, run_id)}")
+    for path, writer in foreign_staging(directory):
+        typer.echo(f"note: {path}: a run's files staged by {writer} and never published (a write killed midway); "
+                   f"nothing reads them: delete the folder once that writer has stopped")
 
 
 @app.command()
@@ -205,7 +218,7 @@ def case(
 @app.command()
 def compare(
     scenarios: Annotated[list[str], typer.Argument(help="Two or more preset names or YAML files; the first is the baseline.")],
-    seeds: Annotated[int, typer.Option(min=1, help="Run each scenario with seeds 0..K-1 (the same for all).")] = 3,
+    seeds: Annotated[int, typer.Option(min=1, max=MAX_RUNS, help="Run each scenario with seeds 0..K-1 (the same for all).")] = 3,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY=VALUE", help="Override a setting in every scenario (repeatable).")] = None,
     people: PeopleOption = None,
@@ -280,7 +293,7 @@ def calibrate(
 
 # --- ensembles: ensemble, uncertainty, sensitivity (experiments/ensembles/) ---------------------
 
-SeedOption = Annotated[int, typer.Option(min=0, max=2**63 - 1, help="First seed (ensemble, uncertainty) or the seed of every run (sensitivity).")]
+SeedOption = Annotated[int, typer.Option(min=0, max=MAX_SEED, help="First seed (ensemble, uncertainty) or the seed of every run (sensitivity).")]
 SetOption = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="Override a setting by its dotted key (repeatable).")]
 MetricOption = Annotated[list[str] | None, typer.Option(
     "--metric", help="A metric to keep and analyse (repeatable; default: the report's headline metrics).")]
@@ -289,6 +302,31 @@ OnlyOption = Annotated[list[str] | None, typer.Option(
 WorkersOption = Annotated[int | None, typer.Option(min=1, help="Local worker processes (default: one per core).")]
 SchedulerOption = Annotated[str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://HOST:8786.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")]
+
+
+def _check_metrics(metrics: list[str] | None) -> None:
+    """Refuse a --metric no run records: it would be run for and stored with no rows."""
+    for name in metrics or ():
+        if name not in AUDIT_METRICS:
+            hint = difflib.get_close_matches(name, AUDIT_METRICS, n=1) or [m for m in AUDIT_METRICS if name in m]
+            mean = f"did you mean {hint[0]}? " if hint else ""
+            raise UserError(f"--metric {name}: unknown metric; {mean}allowed: {', '.join(AUDIT_METRICS)}")
+
+
+def _check_last_seed(seed: int, runs: int, given: str) -> None:
+    """Refuse seeds that would run past the largest a run can store (the --seed option's own bound)."""
+    if seed + runs - 1 > MAX_SEED:
+        raise UserError(f"--seed {seed} with {given}: the last run's seed would be {seed + runs - 1}; "
+                        f"allowed: seeds up to {MAX_SEED} (a smaller --seed)")
+
+
+def warn_lost_workers(counts) -> None:
+    """Say on stderr when Dask workers died during the runs: their runs were redone, not lost."""
+    if counts.workers_lost:
+        workers = "a Dask worker was" if counts.workers_lost == 1 else f"{counts.workers_lost} Dask workers were"
+        runs = "its run was" if counts.redone == 1 else f"the {counts.redone} runs they held were"
+        typer.echo(f"trustsim: warning: {workers} lost (killed, or out of memory) while running; {runs} "
+                   f"started again on another worker, with the same results", err=True)
 
 
 def _common(set_: list[str] | None, vary: list[str] | None) -> dict:
@@ -329,9 +367,12 @@ def ensemble(
     """The same scenario under K seeds, on Dask; write OUT/ensemble.html (median and 5-95% bands)."""
     from trustsim.experiments.ensembles import ensemble as run_ensemble
 
+    _check_metrics(metric)
+    _check_last_seed(seed, seeds, f"--seeds {seeds}")
     check_directory(out)
     done = run_ensemble(scenario, seeds, seed=seed, people=people, years=years, metrics=metric, workers=workers,
                         scheduler=scheduler, out=out, progress=not quiet, **_common(set_, vary))
+    warn_lost_workers(done.counts)
     if not quiet:
         _report(done, "ensemble")
 
@@ -351,10 +392,13 @@ def uncertainty(
     """Sample the plausible ranges; write OUT/uncertainty.html (median, 90% interval, seeds vs assumptions)."""
     from trustsim.experiments.ensembles import uncertainty as run_uncertainty
 
+    _check_metrics(metric)
+    _check_last_seed(seed, seeds_per_sample, f"--seeds-per-sample {seeds_per_sample}")
     check_directory(out)
     done = run_uncertainty(scenario, samples, seeds_per_sample, design=design, seed=seed, people=people, years=years,
                            only=only, metrics=metric, workers=workers, scheduler=scheduler, out=out,
                            progress=not quiet, **_common(set_, vary))
+    warn_lost_workers(done.counts)
     if not quiet:
         _report(done, "uncertainty")
 
@@ -371,23 +415,16 @@ def sensitivity(
     quiet: QuietOption = False,
 ) -> None:
     """Which assumptions move the results most (SALib); write OUT/sensitivity.html and the sensitivity table."""
-    import warnings
-
     from trustsim.experiments.ensembles import sensitivity as run_sensitivity
-    from trustsim.experiments.ensembles.design import is_power_of_two
 
     if method not in ("morris", "sobol"):
         raise UserError(f"--method {method}: unknown; allowed: morris, sobol")
+    _check_metrics(metric)
     check_directory(out)
     common = _common(set_, vary)
-    if method == "sobol" and not is_power_of_two(samples):
-        typer.echo(f"trustsim: warning: --samples {samples} is not a power of two; Sobol' estimates converge best "
-                   f"at 2^n (e.g. {1 << samples.bit_length()})", err=True)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*power of two")  # said once, above
-        done = run_sensitivity(scenario, method, samples, seed=seed, people=people, years=years, only=only,
-                               metrics=metric, workers=workers, scheduler=scheduler, out=out, progress=not quiet,
-                               **common)
+    done = run_sensitivity(scenario, method, samples, seed=seed, people=people, years=years, only=only,
+                           metrics=metric, workers=workers, scheduler=scheduler, out=out, progress=not quiet, **common)
+    warn_lost_workers(done.counts)
     if not quiet:
         _report(done, "sensitivity")
 
@@ -395,11 +432,13 @@ def sensitivity(
 @app.command()
 def posterior(
     scenario: ScenarioArg = "national_2020",
-    simulations: Annotated[int, typer.Option(min=1, help="Runs in the bank, drawn from the plausible ranges.")] = 1000,
+    simulations: Annotated[int, typer.Option(
+        min=1, max=MAX_RUNS, help="Runs in the bank, drawn from the plausible ranges.")] = 1000,
     observations: Annotated[Path | None, typer.Option(
         help="Condition on this observation file instead of the scenario's observations: (the bank is reused).")] = None,
-    draws: Annotated[int, typer.Option(min=1, help="Reruns of the model at posterior draws.")] = 100,
-    members: Annotated[int, typer.Option(min=1, help="Neural estimators in the ensemble, one per training seed.")] = 5,
+    draws: Annotated[int, typer.Option(min=1, max=MAX_RUNS, help="Reruns of the model at posterior draws.")] = 100,
+    members: Annotated[int, typer.Option(
+        min=1, max=MAX_MEMBERS, help="Neural estimators in the ensemble, one per training seed.")] = 5,
     seed: SeedOption = 0, people: PeopleOption = None, years: YearsOption = None, set_: SetOption = None,
     vary: VaryOption = None, only: OnlyOption = None, workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -407,12 +446,15 @@ def posterior(
     quiet: QuietOption = False,
 ) -> None:
     """Condition the plausible ranges on the public record; write OUT/posterior.html (needs the extra 'posterior')."""
-    from trustsim.experiments.posterior import posterior as run_posterior
+    from trustsim.experiments.posterior import PREDICTIVE_SEED, posterior as run_posterior
 
+    _check_last_seed(seed, PREDICTIVE_SEED + max(simulations, draws), f"--simulations {simulations}, --draws {draws}")
     check_directory(out)
     done = run_posterior(scenario, simulations, seed=seed, people=people, years=years, only=only,
                          observations=observations, draws=draws, members=members, workers=workers,
                          scheduler=scheduler, out=out, progress=not quiet, **_common(set_, vary))
+    for counts in (done.bank_counts, done.predictive_counts):
+        warn_lost_workers(counts)
     if quiet:
         return
     c = done.bank_counts
@@ -447,11 +489,35 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _empty_argument(args: list[str]) -> str | None:
+    """The first empty value on the command line, as given (`--out ''`, `--out=`), or None."""
+    for i, arg in enumerate(args):
+        if arg == "":
+            before = args[i - 1] if i and args[i - 1].startswith("-") and "=" not in args[i - 1] else args[0]
+            return f"{before} ''" if i else "''"
+        if arg.startswith("--") and arg.endswith("=") and arg.count("=") == 1:
+            return arg
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; a user's mistake is one line on stderr and exit code 2."""
     args = sys.argv[1:] if argv is None else argv
+    empty = _empty_argument(args)
+    if empty is not None:  # no value of trustsim's is empty, and a path would read '' as this directory
+        _fail(f"{empty}: an empty value; allowed: a value (for this directory as a path, write .)", 2)
     try:
-        code = app(args=args or ["--help"], prog_name="trustsim", standalone_mode=False)
+        with warnings.catch_warnings():
+            python_shows = warnings.showwarning
+
+            def show(message, category, *where, **more):  # an InputWarning as one line, like the errors
+                if issubclass(category, InputWarning):
+                    typer.echo(f"trustsim: warning: {message}", err=True)
+                else:
+                    python_shows(message, category, *where, **more)
+
+            warnings.showwarning = show
+            code = app(args=args or ["--help"], prog_name="trustsim", standalone_mode=False)
     except UserError as exc:
         _fail(str(exc), 2)
     except Interrupted as exc:

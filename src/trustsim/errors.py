@@ -1,5 +1,5 @@
 """Errors caused by what a user gave (or did): the command line prints them on one line, exit code 2
-(130 for Ctrl-C)."""
+(130 for Ctrl-C); and warnings about input that works but is not the best choice, one line too."""
 
 from __future__ import annotations
 
@@ -15,3 +15,8 @@ class Interrupted(Exception):
         super().__init__(message or f"interrupted after step {done} of {steps}")
         self.done = done
         self.steps = steps
+
+
+class InputWarning(UserWarning):
+    """Input that works but is not the best choice (e.g. a Sobol' sample that is not a power of two):
+    shown as one line, `trustsim: warning: ...`, and the command goes on."""

@@ -13,7 +13,9 @@ one run from its parts (an ensemble's worker), `append_rows` for rows that belon
 
 A run is written whole into a hidden staging folder, then published and given its run_id in one
 atomic step, renaming the folder to runs/run_id=N for the first free N. Any number of processes
-may append at once, no append touches the runs already there, and no reader sees half a run.
+may append at once, no append touches the runs already there, and no reader sees half a run. A
+staging folder left by a writer killed mid-write is removed by the next write (or `trustsim
+report`) once its process is gone; `foreign_staging` lists those this machine cannot judge.
 
 The views (stable, see docs/design.md):
     runs(run_id, scenario, scenario_json, seed, people, steps, version, started_at, finished_at, status, message)
@@ -28,6 +30,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -35,6 +38,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
@@ -75,17 +79,47 @@ _NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 # basis (result.MEANINGS), and for a count stood up to the real population the factor that did it.
 _DESCRIBED = ("metric_meanings", "metrics_described")
 _RESERVED = {*_FIXED, _INFO, *_DESCRIBED}
+# A staged run's folder: .staging-HOST-PID-RANDOM, so that a folder left by a killed writer can be
+# told from one still being written (by a live process on this machine).
+_STAGING = ".staging-"
+_HOST = socket.gethostname() or "localhost"
+_STAGED_BY = re.compile(r"(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{12}")
 
 
 # --- paths and checks --------------------------------------------------------------------------
 
 
 def check_directory(directory: str | Path) -> None:
-    """Refuse a results directory that cannot be one: a file in the way, a damaged results.duckdb."""
-    for path in (Path(directory), *Path(directory).parents):
-        if path.exists() and not path.is_dir():
-            raise UserError(f"{directory}: {path} is a file; allowed: a directory for the results")
-    _read_info(Path(directory))
+    """Refuse a results directory that cannot be one: a file in the way, a damaged or locked
+    results.duckdb, a place this process cannot write. Asked before any work, so a bad --out costs
+    nothing; the folders made to try writing are removed again."""
+    directory = Path(directory)
+    try:
+        for path in (directory, *directory.parents):
+            if path.exists() and not path.is_dir():
+                raise UserError(f"{directory}: {path} is a file; allowed: a directory for the results")
+        _read_info(directory)
+        with _made(directory):
+            probe = directory / f".probe-{_token()}"
+            os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            probe.unlink()
+    except OSError as exc:
+        raise _unwritable(directory, exc) from None
+
+
+@contextmanager
+def _made(directory: Path) -> Iterator[None]:
+    """Create the directory and its missing parents; afterwards remove those of them still empty."""
+    missing = [p for p in (directory, *directory.parents) if not p.exists()]
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        yield
+    finally:
+        for path in missing:  # only folders made here, and only while empty
+            try:
+                path.rmdir()
+            except OSError:
+                pass
 
 
 def _token() -> str:
@@ -116,8 +150,14 @@ def _read_info(directory: Path) -> tuple[str, set[str]] | None:
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        first = str(exc).splitlines()[0][:160]
-        raise UserError(f"{path}: cannot open as a results database ({first}); {allowed}") from None
+        first = str(exc).splitlines()[0]
+        if "Could not set lock" in first:  # a read-write connection elsewhere; the file itself is fine
+            pid = re.search(r"\(PID (\d+)\)", first)
+            holder = f"process {pid[1]}" if pid else "another program"
+            raise UserError(f"{path}: open for writing in {holder} (a duckdb shell or a Python session?), and "
+                            f"DuckDB lets no one else open it meanwhile; allowed: close that connection, or "
+                            f"connect with read_only=True, and run again") from None
+        raise UserError(f"{path}: cannot open as a results database ({first[:160]}); {allowed}") from None
     try:
         names = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if _INFO not in names:
@@ -232,18 +272,12 @@ def _writing(directory: str | Path) -> Iterator[Path]:
     becomes one line, and what this call created and did not publish is removed."""
     directory = Path(directory)
     check_directory(directory)  # a damaged or foreign results.duckdb is refused before anything is written
-    missing = [p for p in (directory, *directory.parents) if not p.exists()]
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        yield directory.resolve()
+        with _made(directory):
+            _remove_abandoned(directory)
+            yield directory.resolve()
     except OSError as exc:
         raise _unwritable(directory, exc) from None
-    finally:
-        for path in missing:  # only folders this call made, and only while empty
-            try:
-                path.rmdir()
-            except OSError:
-                pass
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
@@ -283,7 +317,7 @@ def _stage_run(directory: Path, scenario: Scenario, seed: int, metrics: pd.DataF
         _check_name(name)
         if "run_id" in frame.columns:
             raise ValueError(f"table {name}: has a run_id column; the store adds it")
-    staging = directory / f".staging-{_token()}"
+    staging = directory / f"{_STAGING}{_HOST}-{_token()}"
     staging.mkdir()
     try:
         _write_parquet(_runs_row(scenario, seed, started_at, finished_at, status, message), staging / "runs.parquet")
@@ -294,6 +328,30 @@ def _stage_run(directory: Path, scenario: Scenario, seed: int, metrics: pd.DataF
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging
+
+
+def _staged(directory: Path) -> list[tuple[Path, re.Match | None]]:
+    """The staging folders in DIR with their writer's host and pid (None: a name without them)."""
+    if not directory.is_dir():
+        return []
+    entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    return [(Path(e.path), _STAGED_BY.fullmatch(e.name[len(_STAGING):])) for e in entries
+            if e.name.startswith(_STAGING) and e.is_dir(follow_symlinks=False)]
+
+
+def _remove_abandoned(directory: Path) -> None:
+    """Remove the staging folders of this machine's writers that are gone (killed mid-write): no one
+    will publish them. A folder whose process is alive is being written, and is left alone."""
+    for path, by in _staged(directory):
+        if by is not None and by["host"] == _HOST and not psutil.pid_exists(int(by["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def foreign_staging(directory: str | Path) -> list[tuple[Path, str]]:
+    """Staging folders this machine cannot tell abandoned, with their writer: from another machine
+    (its writer may be alive), or named as earlier trustsim versions did (without the host)."""
+    return [(path, "an earlier trustsim" if by is None else f"process {by['pid']} on {by['host']}")
+            for path, by in _staged(Path(directory)) if by is None or by["host"] != _HOST]
 
 
 def _next_id(directory: Path) -> int:
@@ -402,9 +460,16 @@ def save(results: Sequence[Result], directory: str | Path) -> list[int]:
 # --- reading -----------------------------------------------------------------------------------
 
 
+def _has_results(directory: str | Path) -> bool:
+    try:
+        return (Path(directory) / DB).is_file()
+    except OSError:  # e.g. a name too long for this file system: no results there
+        return False
+
+
 def _results_dir(directory: str | Path) -> Path:
     directory = Path(directory)
-    if not (directory / DB).is_file():
+    if not _has_results(directory):
         raise UserError(f"{directory}: no {DB} here; allowed: a directory written by `trustsim run --out DIR`")
     directory = directory.resolve()
     info = _read_info(directory)
@@ -427,7 +492,7 @@ def _query(sql: str) -> pd.DataFrame:
 def table(directory: str | Path, name: str) -> pd.DataFrame:
     """Every row of a table (a per-run table with its run_id); empty when it has no rows yet, or when
     nothing was ever written into the directory."""
-    if not (Path(directory) / DB).is_file():
+    if not _has_results(directory):
         return pd.DataFrame()
     where = _results_dir(directory)
     kind = _markers(where).get(name)
@@ -474,8 +539,10 @@ def rebuild_report(directory: str | Path, run_id: int | None = None) -> Path:
     """Rewrite DIR/report.html (the latest run, or run_id); returns its path."""
     result = open_results(directory, run_id)
     where = Path(directory)
+    check_directory(where)  # before the build, so a place it cannot write costs nothing
     temp = where / f".{REPORT}.{_token()}.tmp"
     try:
+        _remove_abandoned(where)
         build_report(result, temp)
         os.replace(temp, where / REPORT)
     except OSError as exc:

@@ -73,12 +73,19 @@ def command(port: int, headless: bool) -> list[str]:
             *(f"--{key}={value}" for key, value in options(port, headless).items())]
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # e.g. a name too long for the file system: no directory there
+        return False
+
+
 def serve(preset: str, port: int | None, people: int, directory: Path | None) -> int:
     """Run the explorer until interrupted; returns Streamlit's exit code."""
     if importlib.util.find_spec("streamlit") is None:
         raise UserError(f"explore: Streamlit is not installed; install the explorer with: {INSTALL}")
     load_scenario(preset)  # a wrong name is one line now, not an error on the page
-    if directory is not None and not directory.is_dir():
+    if directory is not None and not _is_dir(directory):
         raise UserError(f"--dir {directory}: no such directory; allowed: a results directory (trustsim run --out DIR)")
     if port is None:
         port = DEFAULT_PORT if port_free(DEFAULT_PORT) else free_port()

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from trustsim.errors import UserError
 from trustsim.scenario.schema import AUDIT_METRICS, Scenario
-from trustsim.scenario.observations import check_observations
+from trustsim.scenario.observations import Observations, check_observations, run_window
 from trustsim.scenario.uncertainty import check_ranges
 
 _SUFFIXES = (".yaml", ".yml")
@@ -39,8 +39,30 @@ MAX_VALUES = 100_000
 MAX_DEPTH = 40
 
 
+class _BadValue(yaml.constructor.ConstructorError):
+    """A value YAML reads but cannot build: a date that does not exist, `!!int abc`."""
+
+    def __init__(self, node: yaml.Node, reason: str):
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            problem, self.allowed = f"{node.value} is not a date ({reason})", "a date YYYY-MM-DD that exists"
+        else:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            problem, self.allowed = f"{node.value!r} cannot be read as {tag} ({reason})", f"a value that {tag} reads"
+        super().__init__(None, None, problem, node.start_mark)
+
+
 class _Loader(yaml.SafeLoader):
     """YAML 1.1 safe loading, plus YAML 1.2 floats like 626e6 (1.1 wants 6.26e+8)."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # PyYAML builds dates and explicitly tagged values with Python's constructors, whose plain
+        # ValueErrors ("day is out of range for month") no YAML error handler would catch.
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            raise _BadValue(node, str(exc)) from None
+        except (KeyError, AttributeError):  # `!!bool maybe`, `!!timestamp soon`
+            raise _BadValue(node, "not in a form it reads") from None
 
 
 _Loader.add_implicit_resolver(
@@ -84,23 +106,22 @@ def _looks_like_path(name: str) -> bool:
 
 
 def _read_preset(name: str) -> _Source:
-    resource = _preset_dir().joinpath(f"{name}.yaml")
-    if not resource.is_file():
-        names = _preset_names()
+    names = _preset_names()
+    if name not in names:
         hint = difflib.get_close_matches(name, names, n=1)
         mean = f"did you mean {hint[0]}? " if hint else ""
         raise UserError(
             f"{name}: unknown preset; {mean}allowed: {', '.join(names)}, or a path to a .yaml file"
         )
-    return _Source(f"preset {name}", resource.read_text(encoding="utf-8"), None)
+    return _Source(f"preset {name}", _preset_dir().joinpath(f"{name}.yaml").read_text(encoding="utf-8"), None)
 
 
 def _read_path(path: Path, label: str) -> _Source:
-    if not path.exists():
-        raise UserError(f"{label}: no such file; allowed: a preset name or an existing .yaml file")
-    if not path.is_file():
-        raise UserError(f"{label}: is a directory, not a file; allowed: a preset name or a .yaml file")
     try:
+        if not path.exists():
+            raise UserError(f"{label}: no such file; allowed: a preset name or an existing .yaml file")
+        if not path.is_file():
+            raise UserError(f"{label}: is a directory, not a file; allowed: a preset name or a .yaml file")
         if path.stat().st_size > MAX_BYTES:
             raise UserError(f"{label}: {path.stat().st_size:,} bytes; allowed: a scenario file of at most {MAX_BYTES:,} bytes")
         return _Source(label, path.read_text(encoding="utf-8"), path.resolve())
@@ -110,8 +131,12 @@ def _read_path(path: Path, label: str) -> _Source:
 
 def _is_preset(name_or_path: str | Path) -> bool:
     """Whether a scenario argument names a preset rather than a file: a name that is not a path."""
-    return isinstance(name_or_path, str) and not _looks_like_path(name_or_path) and (
-        name_or_path in _preset_names() or not Path(name_or_path).is_file())
+    if not isinstance(name_or_path, str) or _looks_like_path(name_or_path):
+        return False
+    try:
+        return name_or_path in _preset_names() or not Path(name_or_path).is_file()
+    except OSError:  # too long a name for a file: taken as a preset's
+        return True
 
 
 def source_label(name_or_path: str | Path) -> str:
@@ -176,16 +201,24 @@ def load_yaml(text: str, label: str) -> Any:
         loader.dispose()
 
 
-def _parse(source: _Source) -> dict[str, Any]:
+def _load(source: _Source, allowed: str) -> Any:
+    """The document's value; a YAML problem is one line naming the document and line."""
     try:
-        data = load_yaml(source.text, source.label)
+        return load_yaml(source.text, source.label)
+    except _BadValue as exc:
+        line = exc.problem_mark.line + 1
+        raise UserError(f"{source.label}, line {line}: {exc.problem}; allowed: {exc.allowed}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f", line {mark.line + 1}" if mark else ""
         problem = exc.problem or exc.context or "not valid YAML"
-        raise UserError(f"{source.label}{line}: malformed YAML: {problem}; allowed: a YAML mapping of sections") from None
+        raise UserError(f"{source.label}{line}: malformed YAML: {problem}; allowed: {allowed}") from None
     except yaml.YAMLError as exc:
-        raise UserError(f"{source.label}: malformed YAML: {exc}; allowed: a YAML mapping of sections") from None
+        raise UserError(f"{source.label}: malformed YAML: {exc}; allowed: {allowed}") from None
+
+
+def _parse(source: _Source) -> dict[str, Any]:
+    data = _load(source, "a YAML mapping of sections")
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -221,6 +254,9 @@ def _resolve(source: _Source, chain: list[_Source]) -> dict[str, Any]:
         cycle = " -> ".join(s.label for s in chain[seen.index(identity):]) + f" -> {source.label}"
         raise UserError(f"{_where(chain[-1], ('base',))}: base: cycle {cycle}; allowed: a chain of bases that ends")
     data = _parse(source)
+    if not set(data) - {"name", "description"}:  # the schema's defaults alone are a system with no sanctions
+        raise UserError(f"{source.label}: no settings; allowed: `base: PRESET` and the settings that differ from it, "
+                        f"or a whole scenario (sections {', '.join(Scenario.model_fields)})")
     chain.append(source)
     if source.path is not None:
         data.setdefault("name", source.path.stem)
@@ -231,7 +267,11 @@ def _resolve(source: _Source, chain: list[_Source]) -> dict[str, Any]:
         raise UserError(
             f"{_where(source, ('base',))}: base = {_show(base)}; allowed: a preset name or a path to a .yaml file"
         )
-    return _merge(_resolve(_read(base, relative_to=source.path), chain), data)
+    try:
+        parent = _read(base, relative_to=source.path)
+    except UserError as exc:  # the base's own message names the base, not the file that asks for it
+        raise UserError(f"{_where(source, ('base',))}: base: {exc}") from None
+    return _merge(_resolve(parent, chain), data)
 
 
 # --- error messages ----------------------------------------------------------------------------
@@ -417,6 +457,8 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
             raise UserError(f"--set {item}: not KEY=VALUE; allowed: e.g. --set population.people=50000")
         try:
             out[key.strip()] = load_yaml(text, f"--set {key.strip()}")
+        except _BadValue as exc:
+            raise UserError(f"--set {item}: {exc.problem}; allowed: {exc.allowed}") from None
         except yaml.YAMLError as exc:
             raise UserError(f"--set {item}: the value is not valid YAML ({exc.__class__.__name__}); "
                             f"allowed: a number, true/false, text or a [list]") from None
@@ -466,6 +508,39 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], label: str
         raise _explain(exc, lambda loc: where) from None
 
 
+def read_observations(path: str | Path) -> Observations:
+    """An observation file given on the command line (`--observations FILE`, the structure of a
+    scenario's `observations:` section), or a one-line error."""
+    path = Path(path)
+    label = f"--observations {path}"
+    allowed = "a YAML file like a scenario's observations: section"
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise UserError(f"{label}: {path.stat().st_size:,} bytes; allowed: a file of at most {MAX_BYTES:,} bytes")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise UserError(f"{label}: cannot read it ({reason}); allowed: {allowed}") from None
+    data = _load(_Source(label, text, path), allowed)
+    if not isinstance(data, dict) or not data.get("figures"):
+        raise UserError(f"{label}: no figures; allowed: a mapping with figures: (and nuisance:)")
+    try:
+        return Observations.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise UserError(f"{label}: {field}: {err['msg']}") from None
+
+
+def _check_calendar(run: Any, label: str) -> None:
+    """Refuse a run whose steps would be dated past the calendar's last day (9999-12-31)."""
+    try:
+        run_window(run)
+    except OverflowError:
+        raise UserError(f"{label}: run.start = {run.start}: a run of {run.years:g} years from it ends after "
+                        f"{dt.date.max}; allowed: a start and run.years that end by {dt.date.max}") from None
+
+
 # --- the entry point ---------------------------------------------------------------------------
 
 
@@ -485,6 +560,7 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
         raise _explain(exc, lambda loc: _blame(chain, loc)) from None
     if overrides:
         scenario = apply_overrides(scenario, overrides, top.label)
+    _check_calendar(scenario.run, top.label)
     check_ranges(scenario, scenario.uncertainty, top.label)
     check_observations(scenario.observations, AUDIT_METRICS, top.label)
     return scenario

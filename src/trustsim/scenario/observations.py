@@ -8,19 +8,18 @@ own parameters: where what was reported is not exactly what the model counts, a 
 
 Use `Observations` (the section), `Observation` (one entry), `check_observations` to refuse
 entries no run can reproduce (an unknown metric or factor; load_scenario calls it), `check_dates`
-for a figure dated outside the run (when conditioning: a shorter run of a preset stays fine), and `read_observations` for an observation file given on the command line
-(`--observations FILE`, the same structure as the section). experiments/posterior/ turns a run's
-metrics into each figure's model value (`reduce`, `over`, `since`) and compares them.
+for a figure dated outside the run (when conditioning: a shorter run of a preset stays fine); an
+observation file given on the command line (`--observations FILE`, the same structure as the
+section) is read by scenario/loading.py. experiments/posterior/ turns a run's metrics into each
+figure's model value (`reduce`, `over`, `since`) and compares them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from trustsim.errors import UserError
 from trustsim.scenario.uncertainty import PlausibleRange
@@ -103,25 +102,3 @@ def check_dates(observations: Observations, run, where: str) -> None:
             if day is not None and not first <= day <= last:
                 raise UserError(f"{where}: observations.figures.{name}.{field}: {day} is outside the run; "
                                 f"allowed: {first} .. {last}")
-
-
-def read_observations(path: str | Path) -> Observations:
-    """An observation file (the structure of a scenario's `observations:` section), or a one-line error."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise UserError(f"--observations {path}: cannot read it ({exc.strerror}); allowed: a YAML file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise UserError(f"--observations {path}: not valid YAML{at}; allowed: a YAML file like a scenario's "
-                        f"observations: section") from None
-    if not isinstance(data, dict) or not data.get("figures"):
-        raise UserError(f"--observations {path}: no figures; allowed: a mapping with figures: (and nuisance:)")
-    try:
-        return Observations.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise UserError(f"--observations {path}: {field}: {err['msg']}") from None

@@ -78,16 +78,28 @@ def parse_vary(items: Iterable[str]) -> dict[str, PlausibleRange]:
     for item in items:
         key, sep, span = item.partition("=")
         lo, colon, hi = span.partition(":")
-        try:
-            pair = (float(lo), float(hi))
-        except ValueError:
-            pair = None
-        if not sep or not key.strip() or not colon or pair is None:
+        if not sep or not key.strip() or not colon:
             raise UserError(f"--vary {item}: not KEY=LO:HI; allowed: e.g. --vary scoring.association.weight=0.1:0.5")
+        words = [t for t in (lo, hi) if not _is_number(t)]
+        if words:
+            raise UserError(f"--vary {item}: {words[0]!r} is not a number; allowed: LO and HI as numbers, the range "
+                            f"of a numeric parameter (a date or a word cannot be varied)")
+        pair = (float(lo), float(hi))
+        if not all(np.isfinite(pair)):
+            raise UserError(f"--vary {item}: LO and HI must be finite; allowed: e.g. "
+                            f"--vary scoring.association.weight=0.1:0.5")
         if not pair[0] < pair[1]:
             raise UserError(f"--vary {item}: LO ({pair[0]:g}) >= HI ({pair[1]:g}); allowed: LO < HI")
         out[key.strip()] = PlausibleRange(range=pair, reason="--vary on the command line")
     return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _bounds(info: Any) -> tuple[float | None, bool, float | None, bool]:
@@ -116,14 +128,15 @@ def is_integer(scenario: Any, key: str) -> bool:
 
 def check_ranges(scenario: Any, ranges: Mapping[str, PlausibleRange], where: str) -> None:
     """Refuse a range whose key is not a numeric field of the scenario or that leaves its allowed range."""
-    from trustsim.scenario.loading import _allowed, _check_path, _field_at, _unwrap
+    from trustsim.scenario.loading import _allowed, _check_path, _field_at, _kind, _unwrap
 
     for key, rng in ranges.items():
         label = f"{where}: uncertainty {key} = [{rng.lo:g}, {rng.hi:g}]"
         parts = _check_path(scenario, key, list(rng.range), f"{where}, uncertainty")
         info, annotation = _field_at(parts)
         if _unwrap(annotation) not in (int, float):
-            raise UserError(f"{label}: not a number; allowed: the dotted key of a numeric parameter")
+            raise UserError(f"{label}: {key} holds {_kind(annotation)}, not a number; "
+                            f"allowed: the dotted key of a numeric parameter")
         low, low_in, high, high_in = _bounds(info)
         outside = [v for v in rng.range
                    if (low is not None and (v < low or (v == low and not low_in)))

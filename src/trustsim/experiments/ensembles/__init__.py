@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from trustsim import store
-from trustsim.errors import UserError
+from trustsim.errors import InputWarning, UserError
 from trustsim.experiments.ensembles import analysis, pages
 from trustsim.experiments.ensembles.design import (
     Design, is_power_of_two, seeds_design, sensitivity_design, uncertainty_design,
@@ -127,13 +127,14 @@ def sensitivity(scenario: str | Scenario, method: str = "morris", samples: int =
     if method not in ("morris", "sobol"):
         raise UserError(f"--method {method}: unknown; allowed: morris, sobol")
     loaded, ranges = prepare(scenario, people, years, overrides, vary, only)
-    if method == "sobol" and not is_power_of_two(samples):
-        warnings.warn(f"--samples {samples} is not a power of two; Sobol' estimates converge best at 2^n "
-                      f"(e.g. {1 << max(0, samples.bit_length() - 1)} or {1 << samples.bit_length()})", stacklevel=2)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SALib's own power-of-two warning: ours above says it once
+        warnings.simplefilter("ignore")  # SALib's own power-of-two warning: ours below says it once
         plan = sensitivity_design(ranges, method, samples, seed)
     metrics = _metrics(metrics)
+    if method == "sobol" and not is_power_of_two(samples):  # once the input is known good: a warning, not an error
+        warnings.warn(f"--samples {samples} is not a power of two; Sobol' estimates converge best at 2^n "
+                      f"(e.g. {1 << max(0, samples.bit_length() - 1)} or {1 << samples.bit_length()})", InputWarning,
+                      stacklevel=2)
     out, ensemble_id, counts, runs, traj = _execute(loaded, plan, metrics, out, workers, scheduler, progress, evaluate)
     summary = analysis.indices(plan, analysis.finals(traj), ensemble_id, seed) if len(traj) else pd.DataFrame(
         columns=["ensemble_id", "metric", "parameter", "method", "statistic", "value", "conf"])

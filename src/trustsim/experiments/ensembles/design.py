@@ -25,6 +25,9 @@ from trustsim.scenario.uncertainty import PlausibleRange
 
 Kind = Literal["ensemble", "uncertainty", "sensitivity", "posterior"]
 MORRIS_LEVELS = 4  # grid levels of a Morris trajectory (SALib's default)
+# Runs in one design: far beyond any analysis (each run takes seconds), far below a design whose
+# points alone would fill the memory before the first run.
+MAX_RUNS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,11 @@ class Design:
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _check_size(runs: int, given: str) -> None:
+    if runs > MAX_RUNS:
+        raise UserError(f"{given}: {runs:,} runs; allowed: at most {MAX_RUNS:,} runs in one design")
+
+
 def _space(ranges: Mapping[str, PlausibleRange]) -> tuple[tuple[str, ...], tuple[tuple[float, float], ...]]:
     if not ranges:
         raise UserError("no plausible ranges to sample; allowed: a scenario with an uncertainty: section, or --vary KEY=LO:HI")
@@ -79,6 +87,7 @@ def seeds_design(seeds: int, seed: int) -> Design:
     """The scenario as it is, under seeds seed .. seed+K-1."""
     if seeds < 1:
         raise UserError(f"--seeds {seeds}; allowed: a whole number >= 1")
+    _check_size(seeds, f"--seeds {seeds}")
     return Design("ensemble", "seeds", (), (), np.zeros((1, 0)), tuple(range(seed, seed + seeds)))
 
 
@@ -87,6 +96,7 @@ def uncertainty_design(ranges: Mapping[str, PlausibleRange], samples: int, seeds
     """N points over the ranges (Latin hypercube or scrambled Sobol'), each run with the same S seeds."""
     if samples < 1 or seeds_per_sample < 1:
         raise UserError(f"--samples {samples}, --seeds-per-sample {seeds_per_sample}; allowed: whole numbers >= 1")
+    _check_size(samples * seeds_per_sample, f"--samples {samples} with --seeds-per-sample {seeds_per_sample}")
     keys, bounds = _space(ranges)
     sampler = (qmc.LatinHypercube(d=len(keys), seed=seed) if method == "lhs"
                else qmc.Sobol(d=len(keys), scramble=True, seed=seed))
@@ -110,6 +120,8 @@ def sensitivity_design(ranges: Mapping[str, PlausibleRange], method: str, sample
     if samples < 1:
         raise UserError(f"--samples {samples}; allowed: a whole number >= 1")
     keys, bounds = _space(ranges)
+    per_sample = len(keys) + (1 if method == "morris" else 2)  # a trajectory's points, or Saltelli's N x (D + 2)
+    _check_size(samples * per_sample, f"--samples {samples} over {len(keys)} ranges ({method})")
     problem = {"num_vars": len(keys), "names": list(keys), "bounds": [list(b) for b in bounds]}
     if method == "morris":
         points = morris.sample(problem, samples, num_levels=MORRIS_LEVELS, seed=seed)

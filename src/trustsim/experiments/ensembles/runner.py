@@ -8,9 +8,10 @@ arrives, with its row of the `ensemble_runs` table (ensemble_id, kind, sample, s
 so an ensemble is never held in memory whole. A run that raises is stored as failed with its
 message and the others go on. Runs already stored for the same ensemble_id, sample and seed are
 skipped, so running an interrupted command again finishes it; a worker lost mid-run has its runs
-redone elsewhere by Dask. A run's result depends only on (scenario, values, seed), never on which
-worker ran it or when. Dask's `distributed` is imported inside the functions that use it: only an
-ensemble needs it, and importing it would slow every start of trustsim.
+redone elsewhere by Dask, and the counts say how many workers died and how many runs were redone.
+A run's result depends only on (scenario, values, seed), never on which worker ran it or when.
+Dask's `distributed` is imported inside the functions that use it: only an ensemble needs it, and
+importing it would slow every start of trustsim.
 """
 
 from __future__ import annotations
@@ -80,10 +81,11 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-        except (OSError, TimeoutError, ValueError) as exc:
+        except Exception as exc:  # whatever the address (ucx:// without UCX, tls:// without a certificate), no cluster
+            why = " ".join(str(exc).split())[:120]
             raise UserError(f"--scheduler {scheduler}: cannot connect within {CONNECT_TIMEOUT_S:g} s "
-                            f"({type(exc).__name__}); allowed: the address of a running `dask scheduler`, "
-                            f"e.g. tcp://127.0.0.1:8786") from None
+                            f"({type(exc).__name__}{': ' + why if why else ''}); allowed: the address of a running "
+                            f"`dask scheduler`, e.g. tcp://127.0.0.1:8786") from None
         try:
             yield client
         finally:
@@ -132,6 +134,8 @@ class RunCounts:
     done: int
     failed: int
     lost: int  # runs Dask could not finish (its workers kept dying); running the command again redoes them
+    workers_lost: int = 0  # workers that died (killed, out of memory) while running runs of this call
+    redone: int = 0  # runs a dead worker held, started again on another (same results: they depend on no worker)
 
 
 def run_design(scenario: Scenario, design: Design, directory: str | Path, metrics: Sequence[str], *,
@@ -147,8 +151,10 @@ def run_design(scenario: Scenario, design: Design, directory: str | Path, metric
     done_before = stored_runs(directory, ensemble_id)
     todo = [(s, seed, v) for s, seed, v in design.runs() if (s, seed) not in done_before]
     done = failed = lost = 0
+    deaths = _Deaths({f"{ensemble_id}-{s}-{seed}" for s, seed, _ in todo})
     if todo:
-        with dask_client(workers, scheduler) as client, _progress(progress, len(todo), design.kind) as advance:
+        with dask_client(workers, scheduler) as client, _progress(progress, len(todo), design.kind) as advance, \
+                deaths.watching(client):
             futures = [client.submit(_run_one, evaluate, scenario, s, seed, v, metrics, pure=False,
                                      key=f"{ensemble_id}-{s}-{seed}") for s, seed, v in todo]
             for future in as_completed(futures):
@@ -163,7 +169,35 @@ def run_design(scenario: Scenario, design: Design, directory: str | Path, metric
                     done += outcome.error is None
                 future.release()
                 advance(done, failed + lost)
-    return ensemble_id, RunCounts(design.size, len(done_before), done, failed, lost)
+    return ensemble_id, RunCounts(design.size, len(done_before), done, failed, lost, len(deaths.workers),
+                                  len(deaths.runs))
+
+
+class _Deaths:
+    """The workers that died while holding runs of this call, and those runs (Dask starts them
+    again elsewhere without telling the client): from the scheduler's remove-worker events."""
+
+    def __init__(self, keys: set[str]):
+        self.keys = keys
+        self.workers: set[str] = set()
+        self.runs: set[str] = set()
+
+    def _seen(self, event: tuple[float, Any]) -> None:
+        message = event[1]
+        if not (isinstance(message, dict) and message.get("action") == "remove-worker") or message.get("expected"):
+            return  # a worker retired on purpose hands its runs over: nothing is lost
+        held = self.keys & {*message.get("processing-tasks", ()), *message.get("lost-computed-tasks", ())}
+        if held:
+            self.workers.add(message.get("worker", "?"))
+            self.runs |= held
+
+    @contextmanager
+    def watching(self, client: Any) -> Iterator[None]:
+        client.subscribe_topic("all", self._seen)
+        try:
+            yield
+        finally:
+            client.unsubscribe_topic("all")
 
 
 @contextmanager

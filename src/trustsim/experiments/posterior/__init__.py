@@ -46,7 +46,8 @@ from trustsim.experiments.ensembles.runner import Evaluate, RunCounts, simulate_
 from trustsim.experiments.posterior import bank, constraints, inference, pages, summary
 from trustsim.experiments.posterior.observe import observed, summaries
 from trustsim.result import HEADLINE_METRICS
-from trustsim.scenario.observations import Observations, check_dates, check_observations, read_observations
+from trustsim.scenario.loading import read_observations
+from trustsim.scenario.observations import Observations, check_dates, check_observations
 from trustsim.scenario.schema import AUDIT_METRICS, Scenario
 from trustsim.scenario.uncertainty import PlausibleRange
 from trustsim.version import __version__
