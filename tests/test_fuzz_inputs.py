@@ -193,9 +193,8 @@ COMMANDS = {
     "case": (st.sampled_from(["RESULTS"]) | paths | numbers, {"--list": FLAG, "--run-id": numbers}),
     "compare": (presets_or_text, {"--seeds": numbers, "--set": sets, "--people": numbers, "--years": numbers,
                                   "--out": paths, "--quiet": FLAG}),
-    # --check is left out until it refuses --people below 100 as the search does (the xfail below)
     "calibrate": (presets_or_text, {"--trials": numbers, "--people": numbers, "--seed": numbers, "--out": paths,
-                                    "--threads": numbers, "--quiet": FLAG}),
+                                    "--threads": numbers, "--check": FLAG, "--quiet": FLAG}),
     "ensemble": (presets_or_text, {**ENSEMBLES, "--seeds": numbers, "--metric": metrics}),
     "uncertainty": (presets_or_text, {**SAMPLED, "--samples": numbers, "--seeds-per-sample": numbers,
                                       "--design": st.sampled_from(["lhs", "sobol"]) | text, "--metric": metrics}),
@@ -265,7 +264,6 @@ def test_every_option_of_every_command(command, data, fixtures):
     answer_in_place(args, fixtures)
 
 
-@pytest.mark.xfail(strict=True, reason="calibrate --check takes --people 0 to the schema: a traceback")
 def test_calibrate_check_refuses_too_few_people(fixtures):
     code, err = answer_in_place(["calibrate", "--check", "--people", "0", "--out", "results-here"], fixtures)
     assert code == 2 and "--people" in err

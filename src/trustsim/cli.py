@@ -263,9 +263,7 @@ def calibrate(
 
     check_directory(out)  # before the search, so a bad --out does not cost it
     if check:
-        loaded = load_scenario(scenario)
-        if people is not None:
-            loaded = cal.with_values(loaded, {"population.people": people})
+        loaded = cal.with_people(load_scenario(scenario), people)
         check_memory(loaded, source_label(scenario))
         fit, result = cal.assess(loaded, seed=seed, progress=not quiet)
         out.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ from trustsim.experiments.calibration.parameters import (
     with_values,
 )
 from trustsim.experiments.calibration.preset import FITTED_YAML, NOTES, fitted_yaml
-from trustsim.experiments.calibration.search import DEFAULT_TRIALS, Calibration, Trial, calibrate, search
+from trustsim.experiments.calibration.search import DEFAULT_TRIALS, Calibration, Trial, calibrate, search, with_people
 from trustsim.experiments.calibration.targets import COUNT_SERIES, M, PUBLISHED, SERIES, SHARE_RESOLUTION, Target
 
 
@@ -52,5 +52,5 @@ __all__ = [
     "PROFILED_SERIES", "PUBLISHED", "REPORT", "SERIES", "SHARE_RESOLUTION", "SIGNIFICANT", "Calibration", "Fit",
     "ModelSeries", "Parameter", "Target", "Trial", "assess", "calibrate", "calibration_window", "fitted_yaml",
     "log_error", "loss", "report_html", "resolution", "scenario_value", "search", "series_from_result", "to_value",
-    "value_text", "with_values", "write",
+    "value_text", "with_people", "with_values", "write",
 ]

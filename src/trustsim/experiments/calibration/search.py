@@ -141,6 +141,15 @@ def _check_trials(trials: int) -> None:
         raise UserError(f"--trials: {trials!r}; allowed: a whole number >= 2 (the starting point and at least one search)")
 
 
+def with_people(scenario: Scenario, people: int | None) -> Scenario:
+    """The scenario at `people` simulated people (None: as it is); fewer than 100 cannot fill the figures."""
+    if people is None:
+        return scenario
+    if people < 100:
+        raise UserError(f"--people: {people}; allowed: a whole number >= 100")
+    return with_values(scenario, {"population.people": people})
+
+
 def calibrate(
     scenario: str | Path | Scenario = "judicial_lists",
     trials: int = DEFAULT_TRIALS,
@@ -159,10 +168,7 @@ def calibrate(
     _check_trials(trials)
     source = scenario if isinstance(scenario, str) else getattr(scenario, "name", str(scenario))
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    if people is not None:
-        if people < 100:
-            raise UserError(f"--people: {people}; allowed: a whole number >= 100")
-        base = with_values(base, {"population.people": people})
+    base = with_people(base, people)
     check_memory(base, base.name if isinstance(scenario, Scenario) else source_label(scenario))
     _check_scenario(base)
     window = calibration_window(base)
