@@ -67,7 +67,7 @@ def size_check(out: Path, scenario: str, people: int, draws: int, workers: int |
     from trustsim.experiments.ensembles import prepare
     from trustsim.experiments.posterior import bank
     from trustsim.experiments.posterior.tipping import high_branch
-    from trustsim.scenario.observations import Observations
+    from trustsim.scenario.schema.observations import Observations
 
     summary = stored_posterior(out, scenario)
     pid = summary["posterior_id"]

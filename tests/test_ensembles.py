@@ -27,7 +27,8 @@ from trustsim.experiments.ensembles.analysis import ranking
 from trustsim.report.summary import summary
 from trustsim.result import METRIC_COLUMNS
 from trustsim.scenario.loading import load_scenario
-from trustsim.scenario.uncertainty import PlausibleRange, parse_vary
+from trustsim.scenario.schema.ranges import PlausibleRange
+from trustsim.scenario.uncertainty import parse_vary
 
 TINY = {"people": 300, "years": 0.08}  # 4 weekly steps
 

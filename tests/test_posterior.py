@@ -16,7 +16,7 @@ from trustsim.errors import UserError
 from trustsim.experiments.posterior.observe import model_values
 from trustsim.result import METRIC_COLUMNS
 from trustsim.scenario.loading import load_scenario, read_observations
-from trustsim.scenario.observations import Observations
+from trustsim.scenario.schema.observations import Observations
 
 pytest.importorskip("sbi")  # the extra 'posterior'; CI installs it, so these run there
 

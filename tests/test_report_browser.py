@@ -210,7 +210,6 @@ def test_coinciding_lines_and_small_causes_both_show(browser, pages):
 
 def test_the_layout_check_finds_each_kind_of_fault(browser, tmp_path):
     """The check itself: a figure built to have every fault is charged with each."""
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     from trustsim.report.plots import CONFIG

@@ -22,12 +22,23 @@ import typer
 from trustsim.checkpoint import SUGGESTED_EVERY, Checkpoints
 from trustsim.engine import check_memory, simulate
 from trustsim.errors import InputWarning, Interrupted, UserError
+from trustsim.experiments import calibration as cal
+from trustsim.experiments.compare import compare as run_comparison
+from trustsim.experiments.ensembles import ensemble as run_ensemble
+from trustsim.experiments.ensembles import sensitivity as run_sensitivity
+from trustsim.experiments.ensembles import uncertainty as run_uncertainty
+from trustsim.experiments.ensembles.analysis import ranking
 from trustsim.experiments.ensembles.design import MAX_RUNS
+from trustsim.experiments.posterior import PREDICTIVE_SEED, posterior as run_posterior
+from trustsim.explore.server import serve
+from trustsim.report.cases import cases
+from trustsim.report.compare import format_difference
 from trustsim.report.summary import headline_lines
 from trustsim.result import Result, format_value
-from trustsim.scenario.observations import check_dates
 from trustsim.scenario.loading import load_scenario, parse_overrides, presets as list_presets, source_label, source_of
+from trustsim.scenario.observations import check_dates
 from trustsim.scenario.schema import AUDIT_METRICS
+from trustsim.scenario.uncertainty import parse_vary, ranges_of
 from trustsim.store import DB, REPORT, check_directory, foreign_staging, open_results, rebuild_report, save
 
 MAX_SEED = 2**63 - 1  # a run's seed is stored as a signed 64-bit integer
@@ -148,7 +159,6 @@ VaryOption = Annotated[list[str] | None, typer.Option(
 @app.command()
 def validate(scenario: ScenarioArg, vary: VaryOption = None) -> None:
     """Check a scenario (and its plausible ranges) without running it; print OK and what it holds."""
-    from trustsim.scenario.uncertainty import parse_vary, ranges_of
 
     s = load_scenario(scenario)
     check_memory(s, source_label(scenario))
@@ -192,7 +202,6 @@ def case(
     run_id: Annotated[int | None, typer.Option(help="The run (default: the latest).")] = None,
 ) -> None:
     """Tell a traced person's case file in plain sentences, or list the traced people."""
-    from trustsim.report.cases import cases
 
     result = open_results(directory, run_id)
     if result.trace is None or result.traced_people is None:
@@ -227,8 +236,6 @@ def compare(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
 ) -> None:
     """Run scenarios side by side with common random numbers; write OUT/results.duckdb and OUT/compare.html."""
-    from trustsim.experiments.compare import compare as run_comparison
-    from trustsim.report.compare import format_difference
 
     overrides = parse_overrides(set_ or [])
     check_directory(out)  # before the runs, so a bad --out does not cost them
@@ -259,7 +266,6 @@ def calibrate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no table.")] = False,
 ) -> None:
     """Fit a court-list scenario to the published counts (docs/sources.md); write the fitted preset and a fit report."""
-    from trustsim.experiments import calibration as cal
 
     check_directory(out)  # before the search, so a bad --out does not cost it
     if check:
@@ -328,7 +334,6 @@ def warn_lost_workers(counts) -> None:
 
 
 def _common(set_: list[str] | None, vary: list[str] | None) -> dict:
-    from trustsim.scenario.uncertainty import parse_vary
 
     return {"overrides": parse_overrides(set_ or []), "vary": parse_vary(vary or [])}
 
@@ -338,7 +343,6 @@ def _report(done, page_kind: str) -> None:
     typer.echo(f"{done.scenario.name}, ensemble {done.ensemble_id}: {c.total} runs ({c.skipped} already stored, "
                f"{c.done} done, {c.failed} failed, {c.lost} lost now); {done.missing} missing from the analysis")
     if page_kind == "sensitivity":
-        from trustsim.experiments.ensembles.analysis import ranking
 
         for metric in dict.fromkeys(done.summary["metric"]):
             top = ranking(done.summary, metric).head(3)
@@ -363,7 +367,6 @@ def ensemble(
     quiet: QuietOption = False,
 ) -> None:
     """The same scenario under K seeds, on Dask; write OUT/ensemble.html (median and 5-95% bands)."""
-    from trustsim.experiments.ensembles import ensemble as run_ensemble
 
     _check_metrics(metric)
     _check_last_seed(seed, seeds, f"--seeds {seeds}")
@@ -388,7 +391,6 @@ def uncertainty(
     quiet: QuietOption = False,
 ) -> None:
     """Sample the plausible ranges; write OUT/uncertainty.html (median, 90% interval, seeds vs assumptions)."""
-    from trustsim.experiments.ensembles import uncertainty as run_uncertainty
 
     _check_metrics(metric)
     _check_last_seed(seed, seeds_per_sample, f"--seeds-per-sample {seeds_per_sample}")
@@ -413,7 +415,6 @@ def sensitivity(
     quiet: QuietOption = False,
 ) -> None:
     """Which assumptions move the results most (SALib); write OUT/sensitivity.html and the sensitivity table."""
-    from trustsim.experiments.ensembles import sensitivity as run_sensitivity
 
     if method not in ("morris", "sobol"):
         raise UserError(f"--method {method}: unknown; allowed: morris, sobol")
@@ -444,7 +445,6 @@ def posterior(
     quiet: QuietOption = False,
 ) -> None:
     """Condition the plausible ranges on the public record; write OUT/posterior.html (needs the extra 'posterior')."""
-    from trustsim.experiments.posterior import PREDICTIVE_SEED, posterior as run_posterior
 
     _check_last_seed(seed, PREDICTIVE_SEED + max(simulations, draws), f"--simulations {simulations}, --draws {draws}")
     check_directory(out)
@@ -477,7 +477,6 @@ def explore(
         "--dir", help="A results directory; where it holds a sensitivity analysis of the preset, levers are ordered by it.")] = None,
 ) -> None:
     """Start the explorer: a local web page with the preset's levers, run beside the unchanged preset."""
-    from trustsim.explore.server import serve
 
     sys.exit(serve(preset, port, people, directory))
 

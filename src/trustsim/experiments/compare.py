@@ -26,7 +26,8 @@ from trustsim.engine import check_memory, simulate
 from trustsim.errors import UserError
 from trustsim.report.compare import build_compare
 from trustsim.result import Result
-from trustsim.scenario.loading import apply_overrides, load_scenario, source_label
+from trustsim.scenario.fields import apply_overrides
+from trustsim.scenario.loading import load_scenario, source_label
 from trustsim.scenario.schema import Scenario
 
 COMPARE_PAGE = "compare.html"

@@ -22,7 +22,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 
 from trustsim.report.sections import MEASURE_NAMES
-from trustsim.scenario.loading import _field_at
+from trustsim.scenario.fields import field_at
 from trustsim.scenario.schema import DIMENSIONS, Scenario
 
 # Stage headings, in the order of the pipeline.
@@ -70,7 +70,7 @@ def schema_bounds(key: str) -> tuple[float | None, float | None]:
     A strict bound (gt, lt) becomes the closest value a slider can hold, one millionth inside it.
     """
     parts = [int(p) if p.isdigit() else p for p in key.split(".")]
-    info, _ = _field_at(parts)
+    info, _ = field_at(parts)
     if info is None:
         raise KeyError(f"{key}: not a field of the scenario schema")
     low = high = None
@@ -88,7 +88,7 @@ def schema_bounds(key: str) -> tuple[float | None, float | None]:
 
 def _choices(key: str) -> tuple[str, ...]:
     parts = [int(p) if p.isdigit() else p for p in key.split(".")]
-    _, annotation = _field_at(parts)
+    _, annotation = field_at(parts)
     return tuple(str(a) for a in typing.get_args(annotation))
 
 

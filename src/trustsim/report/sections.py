@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from trustsim.report.cases import cases, chosen_cases
 from trustsim.report.plots import (DIMENSIONS, TOOLBAR, add_band, add_bars, add_line, add_lines, add_stacked, colour,
                                    group_label, hover, is_share, panels, rgba, style_axis, tickformat)
 from trustsim.report.view import MetricsView
@@ -376,8 +377,6 @@ def case_plot(case) -> go.Figure:
 
 def case_stories(trace, traced_people, threshold: float) -> list[CaseStory]:
     """The report's case files: four to six people's stories, told from the trace (report/cases.py)."""
-    from trustsim.report.cases import cases, chosen_cases
-
     if trace is None or traced_people is None:
         return []
     reasons = {"false_match": "Wrongly sanctioned: a false face match", "linkage_error":

@@ -14,19 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-import types
-import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
-from annotated_types import Ge, Gt, Le, Lt
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from trustsim.errors import UserError
+from trustsim.scenario.fields import apply_overrides, explain, show_value
 from trustsim.scenario.schema import AUDIT_METRICS, Scenario
 from trustsim.scenario.observations import Observations, check_observations, run_window
 from trustsim.scenario.uncertainty import check_ranges
@@ -223,7 +221,7 @@ def _parse(source: _Source) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise UserError(
-            f"{source.label}: the document is a {type(data).__name__} ({_show(data)}); "
+            f"{source.label}: the document is a {type(data).__name__} ({show_value(data)}); "
             f"allowed: a mapping of sections ({', '.join(Scenario.model_fields)}, base)"
         )
     return data
@@ -265,7 +263,7 @@ def _resolve(source: _Source, chain: list[_Source]) -> dict[str, Any]:
         return data
     if not isinstance(base, str) or not base:
         raise UserError(
-            f"{_where(source, ('base',))}: base = {_show(base)}; allowed: a preset name or a path to a .yaml file"
+            f"{_where(source, ('base',))}: base = {show_value(base)}; allowed: a preset name or a path to a .yaml file"
         )
     try:
         parent = _read(base, relative_to=source.path)
@@ -275,11 +273,6 @@ def _resolve(source: _Source, chain: list[_Source]) -> dict[str, Any]:
 
 
 # --- error messages ----------------------------------------------------------------------------
-
-
-def _show(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _line(text: str, loc: tuple[Any, ...]) -> tuple[int, int | None]:
@@ -319,132 +312,6 @@ def _blame(chain: list[_Source], loc: tuple[Any, ...]) -> str:
     return _where(best, loc)
 
 
-def _unwrap(annotation: Any) -> Any:
-    """The model, list or dict type inside an annotation like `X | None`."""
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _unwrap(args[0]) if len(args) == 1 else annotation
-    return annotation
-
-
-def _field_at(loc: Iterable[Any]) -> tuple[Any, Any]:
-    """(FieldInfo or None, annotation) of the field at a pydantic location in a Scenario."""
-    annotation: Any = Scenario
-    info = None
-    for part in loc:
-        annotation = _unwrap(annotation)
-        origin = typing.get_origin(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            info = annotation.model_fields.get(str(part))
-            if info is None:
-                return None, None
-            annotation = info.annotation
-        elif origin is list:
-            annotation, info = typing.get_args(annotation)[0], None
-        elif origin is dict:
-            annotation, info = typing.get_args(annotation)[1], None
-        else:
-            return info, annotation
-    return info, annotation
-
-
-def _kind(annotation: Any) -> str:
-    annotation = _unwrap(annotation)
-    origin = typing.get_origin(annotation)
-    if origin is typing.Literal:
-        return "one of " + ", ".join(repr(a) for a in typing.get_args(annotation))
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return "a mapping with keys " + ", ".join(annotation.model_fields)
-    if origin is list:
-        return "a list of " + _kind(typing.get_args(annotation)[0])
-    if origin is dict:
-        key, value = typing.get_args(annotation)
-        return f"a mapping of {_kind(key)} to {_kind(value)}"
-    names = {int: "a whole number", float: "a number", bool: "true or false", str: "text", dt.date: "a date (YYYY-MM-DD)"}
-    return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
-
-
-def _allowed(loc: Iterable[Any]) -> str:
-    """What the schema allows at a field path: kind, range and unit, in words."""
-    info, annotation = _field_at(loc)
-    if annotation is None:
-        return "a field of the scenario schema"
-    text = _kind(annotation)
-    if info is not None:
-        bounds = {type(m): m for m in info.metadata if isinstance(m, (Ge, Gt, Le, Lt))}
-        low = f">= {bounds[Ge].ge}" if Ge in bounds else f"> {bounds[Gt].gt}" if Gt in bounds else ""
-        high = f"<= {bounds[Le].le}" if Le in bounds else f"< {bounds[Lt].lt}" if Lt in bounds else ""
-        if low or high:
-            text += " " + " and ".join(b for b in (low, high) if b)
-        if _unwrap(info.annotation) is not info.annotation:
-            text += ", or null"
-        extra = info.json_schema_extra
-        unit = extra.get("unit") if isinstance(extra, dict) else None
-        if unit not in (None, "-", "date"):
-            text += f" ({unit})"
-    return text
-
-
-def _dotted(loc: Iterable[Any]) -> str:
-    return ".".join(str(p) for p in loc)
-
-
-def _leaf_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
-    """Every dotted field path under a model (through nested models, not lists or dicts)."""
-    out = []
-    for name, info in model.model_fields.items():
-        annotation = _unwrap(info.annotation)
-        out.append(prefix + name)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            out += _leaf_paths(annotation, f"{prefix}{name}.")
-    return out
-
-
-def _suggest(loc: tuple[Any, ...], fields: list[str]) -> str:
-    """A did-you-mean for an unknown key: a close name beside it, else the same name elsewhere."""
-    key, prefix = str(loc[-1]), "".join(f"{p}." for p in loc[:-1])
-    close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
-    if close:
-        return prefix + close[0]
-    paths = _leaf_paths(Scenario)
-    homes = [p for p in paths if p.rsplit(".", 1)[-1] == key]  # a right name in the wrong section
-    return homes[0] if homes else next(iter(difflib.get_close_matches(_dotted(loc), paths, n=1)), "")
-
-
-def _unknown_key(where: str, loc: tuple[Any, ...], value: Any) -> UserError:
-    _, model = _field_at(loc[:-1])
-    fields = list(_unwrap(model).model_fields)
-    hint = _suggest(loc, fields)
-    mean = f"did you mean {hint}? " if hint else ""
-    section = _dotted(loc[:-1]) or "the top level"
-    return UserError(
-        f"{where}: {_dotted(loc)} = {_show(value)}: unknown key; {mean}allowed in {section}: {', '.join(fields)}"
-    )
-
-
-def _explain(exc: ValidationError, where_of: Callable[[tuple[Any, ...]], str]) -> UserError:
-    """One line for the first of pydantic's errors; where_of(loc) names the document and line."""
-    errors = exc.errors(include_url=False)
-    err = errors[0]
-    loc = tuple(p for p in err["loc"] if p != "[key]")
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    where = where_of(loc)
-    if err["type"] == "extra_forbidden":
-        return UserError(f"{_unknown_key(where, loc, err['input'])}{more}")
-    if err["loc"][-1] == "[key]":  # a bad key of a mapping, e.g. an unknown occupation
-        _, mapping = _field_at(loc[:-1])
-        permitted = _kind(typing.get_args(_unwrap(mapping))[0])
-    else:
-        permitted = _allowed(loc)
-    if err["type"] == "missing":
-        return UserError(f"{where}: {_dotted(loc)} is missing; allowed: {permitted}{more}")
-    if err["type"] == "literal_error":  # pydantic's message would repeat the allowed values
-        problem = "not one of the allowed values"
-    else:
-        problem = err["msg"].removeprefix("Value error, ").removeprefix("Input ")
-    return UserError(f"{where}: {_dotted(loc)} = {_show(err['input'])}: {problem}; allowed: {permitted}{more}")
-
-
 # --- overrides ---------------------------------------------------------------------------------
 
 
@@ -463,49 +330,6 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
             raise UserError(f"--set {item}: the value is not valid YAML ({exc.__class__.__name__}); "
                             f"allowed: a number, true/false, text or a [list]") from None
     return out
-
-
-def _check_path(scenario: Scenario, key: str, value: Any, where: str) -> list[str | int]:
-    """The parts of a dotted override key, checked against the scenario it overrides."""
-    parts: list[str | int] = []
-    node: Any = scenario
-    names = key.split(".")
-    for i, name in enumerate(names):
-        here = tuple(parts)
-        if isinstance(node, BaseModel):
-            if name not in type(node).model_fields:
-                raise _unknown_key(where, here + (name,), value)
-            parts.append(name)
-            node = getattr(node, name)
-        elif isinstance(node, list):
-            if not (name.isdigit() and int(name) < len(node)):
-                span = f"an index from 0 to {len(node) - 1}" if node else "none, the list is empty"
-                raise UserError(f"{where}: {_dotted(here)}.{name}: no such item; allowed: {span}")
-            parts.append(int(name))
-            node = node[int(name)]
-        elif isinstance(node, dict) and (name in node or i == len(names) - 1):
-            parts.append(name)
-            node = node.get(name)
-        else:
-            keys = ", ".join(map(str, node)) if isinstance(node, dict) else f"none, it is {_allowed(here)}"
-            raise UserError(f"{where}: {_dotted(here)}.{name}: no such field; allowed keys of {_dotted(here)}: {keys}")
-    return parts
-
-
-def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], label: str) -> Scenario:
-    """The scenario with overrides set; the file already validated, so any error is theirs."""
-    where = f"{label}, override"
-    data = scenario.model_dump()
-    for key, value in overrides.items():
-        parts = _check_path(scenario, key, value, where)
-        node = data
-        for part in parts[:-1]:
-            node = node[part]
-        node[parts[-1]] = value
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise _explain(exc, lambda loc: where) from None
 
 
 def read_observations(path: str | Path) -> Observations:
@@ -557,7 +381,7 @@ def load_scenario(name_or_path: str | Path, overrides: Mapping[str, Any] | None 
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _explain(exc, lambda loc: _blame(chain, loc)) from None
+        raise explain(exc, lambda loc: _blame(chain, loc)) from None
     if overrides:
         scenario = apply_overrides(scenario, overrides, top.label)
     _check_calendar(scenario.run, top.label)

@@ -17,59 +17,10 @@ from typing import Any
 
 import numpy as np
 from annotated_types import Ge, Gt, Le, Lt
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from trustsim.errors import UserError
-
-
-class PlausibleRange(BaseModel):
-    """A plausible range [lo, hi] for one parameter, with the reason for it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # as every section
-
-    range: tuple[float, float] = Field(description="lowest and highest plausible value, lo < hi")
-    reason: str = Field("", description="one line: why this range (a source, or why it is an assumption)")
-    log: bool = Field(False, description="sample evenly in log(value): for a rate whose range spans decades")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _bare_pair(cls, value: Any) -> Any:
-        """`key: [lo, hi]` is short for `key: {range: [lo, hi]}`."""
-        if isinstance(value, (list, tuple)):
-            return {"range": value}
-        return value
-
-    @field_validator("range")
-    @classmethod
-    def _ordered(cls, pair: tuple[float, float]) -> tuple[float, float]:
-        if not pair[0] < pair[1]:
-            raise ValueError(f"lo ({pair[0]:g}) must be < hi ({pair[1]:g})")
-        return pair
-
-    @model_validator(mode="after")
-    def _positive_on_log(self) -> PlausibleRange:
-        if self.log and not self.range[0] > 0:
-            raise ValueError(f"a log range needs lo > 0, got {self.range[0]:g}")
-        return self
-
-    def from_unit(self, u):
-        """The value at u in [0, 1] of the range (evenly in the log when `log`)."""
-        return self.lo * (self.hi / self.lo) ** u if self.log else self.lo + (self.hi - self.lo) * u
-
-    def to_unit(self, value):
-        """Where a value lies in the range, 0 at lo and 1 at hi (in the log when `log`)."""
-        value = np.asarray(value, dtype=float)
-        if self.log:
-            return np.log(value / self.lo) / np.log(self.hi / self.lo)
-        return (value - self.lo) / (self.hi - self.lo)
-
-    @property
-    def lo(self) -> float:
-        return self.range[0]
-
-    @property
-    def hi(self) -> float:
-        return self.range[1]
+from trustsim.scenario.fields import allowed_at, apply_overrides, check_path, field_at, type_words, unwrap
+from trustsim.scenario.schema.ranges import PlausibleRange
 
 
 def parse_vary(items: Iterable[str]) -> dict[str, PlausibleRange]:
@@ -120,29 +71,27 @@ def _bounds(info: Any) -> tuple[float | None, bool, float | None, bool]:
 
 def is_integer(scenario: Any, key: str) -> bool:
     """Whether the parameter at key holds a whole number (sampled values are then rounded)."""
-    from trustsim.scenario.loading import _check_path, _field_at, _unwrap
 
-    _, annotation = _field_at(_check_path(scenario, key, None, "uncertainty"))
-    return _unwrap(annotation) is int
+    _, annotation = field_at(check_path(scenario, key, None, "uncertainty"))
+    return unwrap(annotation) is int
 
 
 def check_ranges(scenario: Any, ranges: Mapping[str, PlausibleRange], where: str) -> None:
     """Refuse a range whose key is not a numeric field of the scenario or that leaves its allowed range."""
-    from trustsim.scenario.loading import _allowed, _check_path, _field_at, _kind, _unwrap
 
     for key, rng in ranges.items():
         label = f"{where}: uncertainty {key} = [{rng.lo:g}, {rng.hi:g}]"
-        parts = _check_path(scenario, key, list(rng.range), f"{where}, uncertainty")
-        info, annotation = _field_at(parts)
-        if _unwrap(annotation) not in (int, float):
-            raise UserError(f"{label}: {key} holds {_kind(annotation)}, not a number; "
+        parts = check_path(scenario, key, list(rng.range), f"{where}, uncertainty")
+        info, annotation = field_at(parts)
+        if unwrap(annotation) not in (int, float):
+            raise UserError(f"{label}: {key} holds {type_words(annotation)}, not a number; "
                             f"allowed: the dotted key of a numeric parameter")
         low, low_in, high, high_in = _bounds(info)
         outside = [v for v in rng.range
                    if (low is not None and (v < low or (v == low and not low_in)))
                    or (high is not None and (v > high or (v == high and not high_in)))]
         if outside:
-            raise UserError(f"{label}: {outside[0]:g} is outside the allowed range; allowed: {_allowed(parts)}")
+            raise UserError(f"{label}: {outside[0]:g} is outside the allowed range; allowed: {allowed_at(parts)}")
 
 
 def ranges_of(scenario: Any, vary: Mapping[str, PlausibleRange] | None = None,
@@ -162,7 +111,6 @@ def ranges_of(scenario: Any, vary: Mapping[str, PlausibleRange] | None = None,
 
 def with_values(scenario: Any, values: Mapping[str, float]) -> Any:
     """The scenario with each key set to its value (whole-number fields rounded)."""
-    from trustsim.scenario.loading import apply_overrides
 
     fixed = {k: (round(v) if is_integer(scenario, k) else float(v)) for k, v in values.items()}
     return apply_overrides(scenario, fixed, scenario.name)

@@ -26,7 +26,8 @@ from trustsim.experiments.ensembles.runner import Evaluate, RunCounts, run_desig
 from trustsim.result import HEADLINE_METRICS
 from trustsim.scenario.loading import load_scenario
 from trustsim.scenario.schema import Scenario
-from trustsim.scenario.uncertainty import PlausibleRange, ranges_of
+from trustsim.scenario.schema.ranges import PlausibleRange
+from trustsim.scenario.uncertainty import ranges_of
 
 SENSITIVITY_TABLE = "sensitivity"
 

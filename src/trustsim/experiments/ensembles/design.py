@@ -21,7 +21,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from trustsim.errors import UserError
-from trustsim.scenario.uncertainty import PlausibleRange
+from trustsim.scenario.schema.ranges import PlausibleRange
 
 Kind = Literal["ensemble", "uncertainty", "sensitivity", "posterior"]
 MORRIS_LEVELS = 4  # grid levels of a Morris trajectory (SALib's default)

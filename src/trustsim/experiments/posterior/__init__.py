@@ -47,9 +47,10 @@ from trustsim.experiments.posterior import bank, constraints, inference, pages, 
 from trustsim.experiments.posterior.observe import observed, summaries
 from trustsim.result import HEADLINE_METRICS
 from trustsim.scenario.loading import read_observations
-from trustsim.scenario.observations import Observations, check_dates, check_observations
+from trustsim.scenario.observations import check_dates, check_observations
+from trustsim.scenario.schema.observations import Observations
 from trustsim.scenario.schema import AUDIT_METRICS, Scenario
-from trustsim.scenario.uncertainty import PlausibleRange
+from trustsim.scenario.schema.ranges import PlausibleRange
 from trustsim.version import __version__
 
 __all__ = ["Posterior", "posterior", "HEADLINE"]

@@ -26,9 +26,9 @@ from trustsim.experiments.ensembles import analysis
 from trustsim.experiments.ensembles.design import Design, from_unit
 from trustsim.experiments.ensembles.runner import Evaluate, RunCounts, run_design, simulate_metrics
 from trustsim.experiments.posterior.observe import model_values
-from trustsim.scenario.observations import Observations
+from trustsim.scenario.schema.observations import Observations
 from trustsim.scenario.schema import AUDIT_METRICS, Scenario
-from trustsim.scenario.uncertainty import PlausibleRange
+from trustsim.scenario.schema.ranges import PlausibleRange
 
 NUISANCE_STREAM = 0x6E75  # the nuisance draws' own stream, apart from every run's seeds
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from trustsim.scenario.observations import Observation, Observations
+from trustsim.scenario.schema.observations import Observation, Observations
 
 LOG_FLOOR = 1e-12  # a model value of 0 on a log scale: far from any figure, never -inf
 

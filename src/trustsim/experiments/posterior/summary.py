@@ -17,8 +17,8 @@ import pandas as pd
 from trustsim.experiments.ensembles.analysis import INTERVAL
 from trustsim.experiments.posterior import inference, tipping
 from trustsim.experiments.posterior.bank import Bank
-from trustsim.scenario.observations import Observations
-from trustsim.scenario.uncertainty import PlausibleRange
+from trustsim.scenario.schema.observations import Observations
+from trustsim.scenario.schema.ranges import PlausibleRange
 
 QUANTILES = (INTERVAL[0], 0.5, INTERVAL[1])  # the 90% interval of every other page, and its median
 MIN_ESS = 50  # fewer effective runs: the weighted bank is too rough to agree or disagree with anything

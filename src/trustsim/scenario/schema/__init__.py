@@ -20,11 +20,12 @@ import datetime as dt
 
 from pydantic import Field
 
-from trustsim.scenario.observations import Observations
 from trustsim.scenario.schema.base import (
     AUDIT_METRICS, DIMENSIONS, EVENT_KINDS, MEASURES, OCCUPATIONS, REWARDS, EventKind, Measure, Occupation, Reward, Section, param,
 )
 from trustsim.scenario.schema.behaviour import Behaviour
+from trustsim.scenario.schema.observations import Observations
+from trustsim.scenario.schema.ranges import PlausibleRange
 from trustsim.scenario.schema.responses import Chilling, Compliance, Deterrence, Distancing, Responses
 from trustsim.scenario.schema.sanctions import (
     Appeals, Condition, CourtList, Effects, RewardRule, Rewards, Rule, Sanctions,
@@ -35,7 +36,6 @@ from trustsim.scenario.schema.society import (
     WorkLayer,
 )
 from trustsim.scenario.schema.surveillance import FaceRecognition, GroupMultiplier, Surveillance
-from trustsim.scenario.uncertainty import PlausibleRange
 
 
 class Run(Section):
