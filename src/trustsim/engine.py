@@ -140,7 +140,7 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings:
         ahead = compile_ahead(scenario)
     try:
         # One BLAS thread: the metrics' matrix products are small (cells, not people), and BLAS's
-        # idle threads spin between them on the cores the passes need (2.5x a 10,000-person run's time).
+        # idle threads spin between them on the cores the passes need (benchmarks/RESULTS.md).
         with _ONE_RUN_AT_A_TIME, threadpool_limits(limits=1, user_api="blas"), \
                 _progress(progress, steps * (2 if traced else 1), scenario.name, done) as advance:
             outcomes = None
