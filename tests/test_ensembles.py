@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from trustsim.cli import main, warn_lost_workers
+from trustsim.errors import UserError
 from trustsim.experiments.ensembles import ensemble, sensitivity, uncertainty
 from trustsim.experiments.ensembles.analysis import ranking
 from trustsim.report.summary import summary
@@ -331,3 +332,9 @@ def test_uncertainty_intervals_written_by_processes_at_once_are_all_kept(tmp_pat
     with concurrent.futures.ProcessPoolExecutor(max_workers=6) as pool:
         list(pool.map(_record_one, [str(tmp_path)] * len(names), names))
     assert sorted(json.loads((tmp_path / "uncertainty.json").read_text())) == sorted(names)
+
+
+def test_an_unknown_metric_is_refused_by_the_python_api_before_any_run(tmp_path):
+    with pytest.raises(UserError, match=r"--metric blacklist_shar: unknown metric; did you mean blacklist_share\?"):
+        ensemble("financial_only", 2, metrics=["blacklist_shar"], out=tmp_path / "e")
+    assert not (tmp_path / "e").exists()

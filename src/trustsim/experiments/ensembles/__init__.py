@@ -8,6 +8,7 @@ directory then holds (analysis.py) and writes its page (pages.py). Each returns 
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from trustsim.experiments.ensembles.design import (
 from trustsim.experiments.ensembles.runner import Evaluate, RunCounts, run_design, simulate_metrics
 from trustsim.result import HEADLINE_METRICS
 from trustsim.scenario.loading import load_scenario
-from trustsim.scenario.schema import Scenario
+from trustsim.scenario.schema import AUDIT_METRICS, Scenario
 from trustsim.scenario.schema.ranges import PlausibleRange
 from trustsim.scenario.uncertainty import ranges_of
 
@@ -64,11 +65,19 @@ def prepare(scenario: str | Scenario, people: int | None, years: float | None,
     return loaded, ranges_of(loaded, vary, only)
 
 
-def _metrics(metrics: Sequence[str] | None) -> tuple[str, ...]:
+def _metrics(metrics: Sequence[str] | None, evaluate: Evaluate) -> tuple[str, ...]:
+    """The metrics to keep, checked: the model's runs record only the audit metrics, so any other
+    would be run for and stored with no rows (an `evaluate` of one's own may name its own)."""
     chosen = tuple(dict.fromkeys(metrics or HEADLINE_METRICS))
     bad = [m for m in chosen if not m or not all(part.replace("_", "").isalnum() for part in m.split("."))]
     if bad:
         raise UserError(f"--metric {bad[0]!r}: not a metric name; allowed: e.g. {', '.join(HEADLINE_METRICS)}")
+    unknown = [m for m in chosen if m not in AUDIT_METRICS] if evaluate is simulate_metrics else []
+    if unknown:
+        name = unknown[0]
+        hint = difflib.get_close_matches(name, AUDIT_METRICS, n=1) or [m for m in AUDIT_METRICS if name in m]
+        mean = f"did you mean {hint[0]}? " if hint else ""
+        raise UserError(f"--metric {name}: unknown metric; {mean}allowed: {', '.join(AUDIT_METRICS)}")
     return chosen
 
 
@@ -90,7 +99,7 @@ def ensemble(scenario: str | Scenario, seeds: int = 10, *, seed: int = 0, people
     """The scenario as it is under seeds seed..seed+K-1; writes OUT/ensemble.html."""
     loaded, _ = prepare(scenario, people, years, overrides, vary, None)  # --vary is checked, not sampled
     design = seeds_design(seeds, seed)
-    metrics = _metrics(metrics)
+    metrics = _metrics(metrics, evaluate)
     out, ensemble_id, counts, runs, traj = _execute(loaded, design, metrics, out, workers, scheduler, progress, evaluate)
     summary = analysis.intervals(analysis.finals(traj)) if len(traj) else pd.DataFrame()
     page = pages.ensemble_page(out, loaded, design, runs, traj, summary, ensemble_id)
@@ -108,7 +117,7 @@ def uncertainty(scenario: str | Scenario, samples: int = 64, seeds_per_sample: i
         raise UserError(f"--design {design}: unknown; allowed: lhs, sobol")
     loaded, ranges = prepare(scenario, people, years, overrides, vary, only)
     plan = uncertainty_design(ranges, samples, seeds_per_sample, seed, design)
-    metrics = _metrics(metrics)
+    metrics = _metrics(metrics, evaluate)
     out, ensemble_id, counts, runs, traj = _execute(loaded, plan, metrics, out, workers, scheduler, progress, evaluate)
     summary = analysis.intervals(analysis.finals(traj)) if len(traj) else pd.DataFrame()
     page = pages.uncertainty_page(out, loaded, plan, runs, traj, summary, ensemble_id)
@@ -131,7 +140,7 @@ def sensitivity(scenario: str | Scenario, method: str = "morris", samples: int =
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SALib's own power-of-two warning: ours below says it once
         plan = sensitivity_design(ranges, method, samples, seed)
-    metrics = _metrics(metrics)
+    metrics = _metrics(metrics, evaluate)
     if method == "sobol" and not is_power_of_two(samples):  # once the input is known good: a warning, not an error
         warnings.warn(f"--samples {samples} is not a power of two; Sobol' estimates converge best at 2^n "
                       f"(e.g. {1 << max(0, samples.bit_length() - 1)} or {1 << samples.bit_length()})", InputWarning,
