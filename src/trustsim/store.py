@@ -95,16 +95,21 @@ def check_directory(directory: str | Path) -> None:
     nothing; the folders made to try writing are removed again."""
     directory = Path(directory)
     try:
-        for path in (directory, *directory.parents):
-            if path.exists() and not path.is_dir():
-                raise UserError(f"{directory}: {path} is a file; allowed: a directory for the results")
-        _read_info(directory)
+        _refuse_unusable(directory)
         with _made(directory):
             probe = directory / f".probe-{_token()}"
             os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
             probe.unlink()
     except OSError as exc:
         raise _unwritable(directory, exc) from None
+
+
+def _refuse_unusable(directory: Path) -> None:
+    """Refuse a file in the way of the directory, or a damaged, foreign or locked results.duckdb."""
+    for path in (directory, *directory.parents):
+        if path.exists() and not path.is_dir():
+            raise UserError(f"{directory}: {path} is a file; allowed: a directory for the results")
+    _read_info(directory)
 
 
 @contextmanager
@@ -271,8 +276,8 @@ def _writing(directory: str | Path) -> Iterator[Path]:
     """The absolute results directory, created if need be and checked; an OSError while writing
     becomes one line, and what this call created and did not publish is removed."""
     directory = Path(directory)
-    check_directory(directory)  # a damaged or foreign results.duckdb is refused before anything is written
     try:
+        _refuse_unusable(directory)  # before anything is written; the write itself shows whether it may write
         with _made(directory):
             _remove_abandoned(directory)
             yield directory.resolve()
