@@ -7,7 +7,7 @@ lock on DIR/checkpoint/lock for as long as it runs (the kernel drops it if the p
 
 A checkpoint, DIR/checkpoint/state.npz, written whole and renamed into place, holds what the run
 has changed: every array of the state (state.py), the metrics recorded so far (metrics.Recorder's
-rows; its per-step sums are empty between steps), and the next step, which with the seed is the
+per-step group sums, `saved`; this step's sums are empty between steps), and the next step, which with the seed is the
 whole random-number position (draws are counter-based, rng.py). The society is never changed by a
 run, so it is rebuilt from (scenario, seed) on resume and checked against a fingerprint of the
 one the run built. A checkpoint from another trustsim version, another scenario or a society
@@ -32,7 +32,7 @@ from trustsim.scenario.schema import Scenario
 from trustsim.version import __version__
 
 FOLDER, STATE, LOCK = "checkpoint", "state.npz", "lock"
-FORMAT = 1
+FORMAT = 2  # 2: the metrics as per-step group sums, not rows
 SUGGESTED_EVERY = 13  # steps: a quarter of a year of weekly steps
 
 
@@ -137,9 +137,7 @@ class Checkpoints:
         with np.load(self.folder / STATE) as saved:
             for name, array in _arrays(state):
                 np.copyto(array, saved[name], casting="no")
-            values = saved["rows.values"]
-            recorder.rows = [(int(t), str(m), values[i]) for i, (t, m) in
-                             enumerate(zip(saved["rows.step"], saved["rows.metric"]))]
+            recorder.restore(saved)
         return self.step
 
     def after(self, t: int, ctx, state, recorder) -> None:
@@ -155,10 +153,7 @@ class Checkpoints:
         """Write the state after `step` steps, atomically: whole in a temporary file, then renamed."""
         meta = {**self.meta, "step": step}
         arrays = dict(_arrays(state))
-        rows = recorder.rows
-        arrays["rows.step"] = np.array([r[0] for r in rows], np.int64)
-        arrays["rows.metric"] = np.array([r[1] for r in rows], dtype=str)
-        arrays["rows.values"] = np.stack([r[2] for r in rows]) if rows else np.zeros((0, recorder.n_groups))
+        arrays.update(recorder.saved())
         arrays["meta"] = np.array(json.dumps(meta))
         temp = self.folder / f".{STATE}.{os.getpid()}.tmp"
         try:

@@ -28,6 +28,8 @@ CHANNEL = {
     "volunteering": "civic", "blood_donation": "civic",
 }
 N_DECILES = 10
+# The dimensions the audit metrics are broken down by (metrics.py), in the order of their groups.
+DIMENSIONS = ("region", "urban", "occupation", "minority", "dissent_decile")
 MAX_HOUSEHOLD = 64  # relatives' rules mark a household's members in one 64-bit mask
 # Codes of Rules.on_list.
 ON_NO_LIST, ON_COURT_LIST, ON_BLACKLIST = 0, 1, 2
@@ -150,8 +152,8 @@ class Params(NamedTuple):
     adapt: float  # share of the gap to the target risk closed per step
     distancing: bool
     drop_probability: np.ndarray  # float64 [layer], per step
-    # metrics cells: region x urban x occupation x minority x dissent decile
-    n_occupations: int
+    # metrics groups: "all" is row 0, then each dimension's values from its offset (DIMENSIONS order)
+    group_offset: np.ndarray
 
 
 def _normaliser(values: np.ndarray) -> float:
@@ -165,12 +167,17 @@ def to_steps(weeks: float, scenario: Scenario) -> int:
     return max(1, round(weeks / (scenario.run.step_days / 7.0)))
 
 
-def metric_cell(region, urban, occupation, minority, decile, n_occupations):
-    """A person's metrics cell; works on arrays and, jitted, inside the passes."""
-    return (((region * 2 + urban) * n_occupations + occupation) * 2 + minority) * N_DECILES + decile
+def group_sizes(n_regions: int) -> tuple[int, ...]:
+    """How many values each of the metrics' DIMENSIONS has."""
+    return (n_regions, 2, len(OCCUPATIONS), 2, N_DECILES)
 
 
-metric_cell_jit = numba.njit(cache=True, inline="always")(metric_cell)
+@numba.njit(cache=True, inline="always")
+def group_rows(group_offset, people, i):
+    """The metrics rows of person i's groups: all, then their value of each dimension."""
+    return (np.int64(0), group_offset[0] + people.region[i], group_offset[1] + people.urban[i],
+            group_offset[2] + people.occupation[i], group_offset[3] + people.minority[i],
+            group_offset[4] + people.decile[i])
 
 
 @dataclass
@@ -405,5 +412,5 @@ def _params(scenario: Scenario, society: "Society") -> Params:
         adapt=1.0 - np.exp(-weeks / chilling.memory_weeks),
         distancing=bool(costs and distancing.strength > 0),
         drop_probability=_floats(1.0 - (1.0 - weekly_drop) ** weeks),
-        n_occupations=len(OCCUPATIONS),
+        group_offset=np.cumsum((1,) + group_sizes(len(society.region_names))[:-1]).astype(np.int64),
     )

@@ -1,17 +1,18 @@
 """The audit metrics of docs/model.md, per step, for the whole population and per group.
 
-Use ``Recorder`` once per run: the passes add each person's quantities to its per-cell sums (and
-score histograms), ``record(t)`` turns a step's sums into metrics, ``frame()`` gives the long table
-(step, date, metric, group, value). Groups are ``all`` and ``dimension=value`` for the dimensions
-region, urban, occupation, minority and dissent_decile; expressed_dissent_ratio also has the stake
-groups (``stake=near_bar`` ...), which are not cells since people move between them.
+Use ``Recorder`` once per run: the passes add each person's quantities to the sums of each of their
+groups (and to the groups' score histograms), ``record(t)`` turns a step's sums into metrics,
+``frame()`` gives the long table (step, date, metric, group, value). Groups are ``all`` and
+``dimension=value`` for the dimensions region, urban, occupation, minority and dissent_decile;
+expressed_dissent_ratio also has the stake groups (``stake=near_bar`` ...), which only the ``all``
+row sums, since people move between them.
 
-Every metric is a ratio of two sums (or a quantile), so it is computed from per-cell sums: each
-person falls in one cell of region x urban x occupation x minority x dissent decile, the passes add
-into the cell's row, and each group's sum adds up its cells. Sums are integers (scores and
-dissent in fixed point), so they are exact whatever the thread count. Quantiles and the Gini index
-come from 1-point score histograms per group. Counts of people and events are scaled to the real
-population by population.represents / population.people.
+Every metric is a ratio of two sums (or a quantile), so it is computed from the groups' sums: each
+person adds into six rows (``all`` and one per dimension), so recording a step costs as many
+operations as there are groups, not people. Sums are integers (scores and dissent in fixed point),
+so they are exact whatever the thread count. Quantiles and the Gini index come from 1-point score
+histograms per group. Counts of people and events are scaled to the real population by
+population.represents / population.people.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from .context import N_DECILES, Context, metric_cell
+from .context import DIMENSIONS, N_DECILES, Context, group_sizes
 from .scenario.schema import MEASURES
 from .state import CAUSES
 
@@ -28,15 +29,15 @@ SCORE_BINS = 601  # one bin per score point, 350..950
 SCORE_SCALE = 256.0  # fixed point of score sums
 DISSENT_SCALE = float(2**20)  # fixed point of dissent sums
 WRONGFUL_CAUSES = CAUSES[1:]
-DIMENSIONS = ("region", "urban", "occupation", "minority", "dissent_decile")
 # Counts of people or events, multiplied by population.represents / population.people so that they
 # read at the scale of the real adult population the simulated people stand for.
 SCALED_COUNTS = ("blacklist_count", "blacklist_entries", "blacklist_exits", "flight_denials", "rail_denials")
 
-# Columns of the per-cell sums the person pass fills.
+# Columns of the per-group sums the person pass fills.
 PERSON_SUMS = (
     "member", "score", "listed", "entries", "exits", *(f"under.{m}" for m in MEASURES),
-    "flight_denials", "rail_denials", "sanctioned", "wrongful", *(f"wrongful.{c}" for c in WRONGFUL_CAUSES),
+    "flight_denials", "rail_denials", "sanctioned", "sanctioned.minority", "wrongful",
+    *(f"wrongful.{c}" for c in WRONGFUL_CAUSES),
     "through_contacts", "crimes", "detected_crimes", "rewarded",
 )
 # What one stands to lose by speaking, as the report groups it (stages/responses.py, stake_group):
@@ -44,9 +45,9 @@ PERSON_SUMS = (
 # above a sanction bar, a state job, a business, or none of these.
 STAKE_GROUPS = ("committed", "near_bar", "state_job", "business", "other")
 TIE_SCORE_SCALE = 16.0  # fixed point of score sums and products over ties (inside int64 at 1e9 ties)
-# Columns of the per-cell sums the network pass fills.
+# Columns of the per-group sums the network pass fills (the stake groups' in the "all" row only).
 NETWORK_SUMS = (
-    "expressed", "degree", "isolated", "sanctioned_degree", "sanctioned_degree_start",
+    "expressed", "degree", "degree.top_decile", "isolated", "sanctioned_degree", "sanctioned_degree_start",
     "ties", "tie_own", "tie_other", "tie_own2", "tie_other2", "tie_product",
     *(f"expressed.stake.{g}" for g in STAKE_GROUPS), *(f"latent.stake.{g}" for g in STAKE_GROUPS),
 )
@@ -55,21 +56,63 @@ NETWORK = {name: i for i, name in enumerate(NETWORK_SUMS)}
 
 
 @numba.njit(cache=True, inline="always")
-def add_score(hist, group_offset, people, i, score):
-    """Count person i's score in the histogram of each of their groups."""
+def add(sums, rows, column, value):
+    """Add value to a column of each of a person's group rows (context.group_rows)."""
+    for r in rows:
+        sums[r, column] += value
+
+
+@numba.njit(cache=True, inline="always")
+def add_score(hist, rows, score):
+    """Count a score in the histogram of each of a person's groups."""
     b = min(max(int(round(score - 350.0)), 0), SCORE_BINS - 1)
-    hist[0, b] += 1
-    hist[group_offset[0] + people.region[i], b] += 1
-    hist[group_offset[1] + people.urban[i], b] += 1
-    hist[group_offset[2] + people.occupation[i], b] += 1
-    hist[group_offset[3] + people.minority[i], b] += 1
-    hist[group_offset[4] + people.decile[i], b] += 1
+    for r in rows:
+        hist[r, b] += 1
+
+
+SCORE_SUMMARY = ("score_p10", "score_p50", "score_p90", "score_gini")
+_QUANTILES = (0.1, 0.5, 0.9)
+
+
+@numba.njit(cache=True)
+def score_summary(hist, out):
+    """Each group's score quantiles (SCORE_SUMMARY order) and Gini index from its 1-point histogram,
+    NaN for an empty group; the Gini index from the Lorenz curve over the bins."""
+    for g in range(hist.shape[0]):
+        count = 0
+        mass = 0.0
+        for b in range(SCORE_BINS):
+            count += hist[g, b]
+            mass += hist[g, b] * (350.0 + b)
+        if count == 0:
+            out[g, :] = np.nan
+            continue
+        for q in range(len(_QUANTILES)):
+            need = _QUANTILES[q] * count
+            cdf = 0
+            for b in range(SCORE_BINS):
+                cdf += hist[g, b]
+                if cdf >= need:
+                    out[g, q] = 350.0 + b
+                    break
+        below = 0.0  # the Lorenz curve at the bin's lower edge, then its upper edge
+        lorenz = 0.0
+        area = 0.0
+        running = 0.0
+        for b in range(SCORE_BINS):
+            running += hist[g, b] * (350.0 + b)
+            lorenz = running / mass if mass > 0 else 0.0
+            area += hist[g, b] / count * (below + lorenz)
+            below = lorenz
+        out[g, len(_QUANTILES)] = 1.0 - area
 
 
 class Recorder:
+    """A run's metric sums: filled by the passes each step, kept per step as group sums (O(groups),
+    not O(people)), and turned into the metrics table once, at the end (``frame``)."""
+
     def __init__(self, ctx: Context):
         self.ctx = ctx
-        people = ctx.society.people
         soc = ctx.society
         labels_of = {
             "region": list(soc.region_names),
@@ -78,44 +121,49 @@ class Recorder:
             "minority": ["0", "1"],
             "dissent_decile": [str(d) for d in range(1, N_DECILES + 1)],
         }
-        sizes = [len(labels_of[d]) for d in DIMENSIONS]
-        self.n_cells = int(np.prod(sizes))
-        # Each cell's value in each dimension, in the order metric_cell nests them.
-        values = np.unravel_index(np.arange(self.n_cells), sizes)
+        assert [len(labels_of[d]) for d in DIMENSIONS] == list(group_sizes(len(soc.region_names)))
         self.labels = ["all"] + [f"{d}={label}" for d in DIMENSIONS for label in labels_of[d]]
         self.n_groups = len(self.labels)
-        # Stake groups are not cells (a score moves between them): only the speech metric has them.
+        # Stake groups are not dimensions (a score moves people between them): only the speech metric
+        # has them, summed in the "all" row.
         self.stake_labels = [f"stake={g}" for g in STAKE_GROUPS]
-        self.group_offset = np.cumsum([1] + sizes[:-1]).astype(np.int64)
-        membership = np.zeros((self.n_cells, self.n_groups))
-        membership[:, 0] = 1
-        for offset, value in zip(self.group_offset, values):
-            membership[np.arange(self.n_cells), offset + value] = 1
-        self.membership = membership
-        minority_cell = values[DIMENSIONS.index("minority")] == 1
-        self.minority_membership = membership * minority_cell[:, None]
-        self.majority_membership = membership * ~minority_cell[:, None]
-        self.top_dissent_membership = membership * (values[DIMENSIONS.index("dissent_decile")] == N_DECILES - 1)[:, None]
+        self.group_offset = ctx.params.group_offset
 
-        cell = metric_cell(
-            people["region"].astype(np.int64), people["urban"], people["occupation"], people["minority"],
-            ctx.people.decile, len(soc.occupation_names),
-        )
-        self.population = self.membership.T @ np.bincount(cell, minlength=self.n_cells)
-        self.minority_population = self.minority_membership.T @ np.bincount(cell, minlength=self.n_cells)
-        self.majority_population = self.majority_membership.T @ np.bincount(cell, minlength=self.n_cells)
-        latent = np.rint(soc.value("dissent") * DISSENT_SCALE)
-        self.latent_dissent = self.membership.T @ np.bincount(cell, weights=latent, minlength=self.n_cells)
-        degree = np.bincount(cell, weights=soc.network.degree(), minlength=self.n_cells)
-        self.degree_at_start = self.top_dissent_membership.T @ degree
-
-        threads = numba.get_num_threads()
-        self.person_sums = np.zeros((threads, self.n_cells, len(PERSON_SUMS)), np.int64)
-        self.network_sums = np.zeros((threads, self.n_cells, len(NETWORK_SUMS)), np.int64)
-        self.histograms = np.zeros((threads, self.n_groups, SCORE_BINS), np.int64)
+        people = ctx.people
+        top_decile = people.decile == N_DECILES - 1
+        self.population = self.per_group()
+        self.minority_population = self.per_group(people.minority == 1)
+        self.majority_population = self.population - self.minority_population
+        self.latent_dissent = self.per_group(np.rint(soc.value("dissent") * DISSENT_SCALE))
+        self.degree_at_start = self.per_group(np.where(top_decile, soc.network.degree(), 0))
         self.scale = ctx.scenario.population.represents / soc.n
         self.steps_per_year = 365.25 / ctx.scenario.run.step_days
-        self.rows: list[tuple[int, str, np.ndarray]] = []
+
+        # This step's sums, one slice per thread, which the passes add to.
+        threads = numba.get_num_threads()
+        self.person_sums = np.zeros((threads, self.n_groups, len(PERSON_SUMS)), np.int64)
+        self.network_sums = np.zeros((threads, self.n_groups, len(NETWORK_SUMS)), np.int64)
+        self.histograms = np.zeros((threads, self.n_groups, SCORE_BINS), np.int64)
+        # Every step's sums, kept until frame(): steps 0..recorded-1 are filled.
+        steps = ctx.scenario.run.steps
+        self.kept = {
+            "person": np.zeros((steps, self.n_groups, len(PERSON_SUMS)), np.int64),
+            "network": np.zeros((steps, self.n_groups, len(NETWORK_SUMS)), np.int64),
+            "scores": np.zeros((steps, self.n_groups, len(SCORE_SUMMARY))),
+        }
+        self.recorded = 0
+
+    def per_group(self, weights: np.ndarray | None = None) -> np.ndarray:
+        """A per-person quantity (default 1) summed over each group, in float64."""
+        people = self.ctx.people
+        weights = np.ones(people.region.shape[0]) if weights is None else np.asarray(weights, np.float64)
+        total = np.zeros(self.n_groups)
+        total[0] = weights.sum()
+        for offset, values in zip(self.group_offset, (people.region, people.urban, people.occupation,
+                                                      people.minority, people.decile)):
+            sums = np.bincount(values, weights=weights)
+            total[offset:offset + sums.shape[0]] += sums
+        return total
 
     def clear(self) -> None:
         """Zero the sums before a step's passes add to them."""
@@ -123,62 +171,79 @@ class Recorder:
         self.network_sums[:] = 0
         self.histograms[:] = 0
 
-    def _add(self, t: int, metric: str, values: np.ndarray, by_stake: np.ndarray | None = None) -> None:
-        if metric in SCALED_COUNTS:
-            values = values * self.scale
-        if by_stake is None:
-            by_stake = np.full(len(self.stake_labels), np.nan)
-        self.rows.append((t, metric, np.concatenate([values, by_stake])))
+    def record(self, t: int) -> None:
+        """Keep step t's sums (steps are recorded in order)."""
+        assert t == self.recorded, (t, self.recorded)
+        self.person_sums.sum(axis=0, out=self.kept["person"][t])
+        self.network_sums.sum(axis=0, out=self.kept["network"][t])
+        score_summary(self.histograms.sum(axis=0), self.kept["scores"][t])
+        self.recorded = t + 1
+
+    def saved(self) -> dict[str, np.ndarray]:
+        """The steps recorded so far, for a checkpoint."""
+        return {f"metrics.{name}": values[:self.recorded] for name, values in self.kept.items()}
+
+    def restore(self, saved) -> None:
+        """Take back the steps a checkpoint recorded (what ``saved`` gave)."""
+        for name, values in self.kept.items():
+            done = saved[f"metrics.{name}"]
+            values[:done.shape[0]] = done
+            self.recorded = done.shape[0]
 
     @staticmethod
     def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-        return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+        shape = np.broadcast_shapes(np.shape(num), np.shape(den))
+        return np.divide(num, den, out=np.full(shape, np.nan), where=den > 0)
 
-    def record(self, t: int) -> None:
-        """Turn this step's sums into metric rows."""
-        cells = self.person_sums.sum(axis=0).astype(np.float64)
-        g = self.membership.T @ cells
-        col = {name: g[:, i] for name, i in PERSON.items()}
-        network = self.membership.T @ self.network_sums.sum(axis=0).astype(np.float64)
+    def metrics(self) -> dict[str, np.ndarray]:
+        """Every metric at every recorded step: [step, group] (the stake groups follow the others)."""
+        done = self.recorded
+        g = self.kept["person"][:done].astype(np.float64)
+        col = {name: g[:, :, i] for name, i in PERSON.items()}
+        network = self.kept["network"][:done].astype(np.float64)
+        net = {name: network[:, :, i] for name, i in NETWORK.items()}
         pop = self.population
-        add, ratio = self._add, self._divide
+        ratio = self._divide
+        out: dict[str, np.ndarray] = {}
 
-        add(t, "score_mean", ratio(col["score"] / SCORE_SCALE, col["member"]))
-        self._score_distribution(t, self.histograms.sum(axis=0))
-        add(t, "blacklist_share", ratio(col["listed"], pop))
-        add(t, "blacklist_count", col["listed"])
-        add(t, "blacklist_entries", col["entries"])
-        add(t, "blacklist_exits", col["exits"])
+        out["score_mean"] = ratio(col["score"] / SCORE_SCALE, col["member"])
+        for i, name in enumerate(SCORE_SUMMARY):
+            out[name] = self.kept["scores"][:done, :, i]
+        out["blacklist_share"] = ratio(col["listed"], pop)
+        out["blacklist_count"] = col["listed"]
+        out["blacklist_entries"] = col["entries"]
+        out["blacklist_exits"] = col["exits"]
         for measure in MEASURES:
-            add(t, f"sanctioned_share.{measure}", ratio(col[f"under.{measure}"], pop))
-        add(t, "flight_denials", col["flight_denials"])
-        add(t, "rail_denials", col["rail_denials"])
-        add(t, "sanctioned_any_share", ratio(col["sanctioned"], pop))
-        add(t, "wrongful_sanction_share", ratio(col["wrongful"], col["sanctioned"]))
+            out[f"sanctioned_share.{measure}"] = ratio(col[f"under.{measure}"], pop)
+        out["flight_denials"] = col["flight_denials"]
+        out["rail_denials"] = col["rail_denials"]
+        out["sanctioned_any_share"] = ratio(col["sanctioned"], pop)
+        out["wrongful_sanction_share"] = ratio(col["wrongful"], col["sanctioned"])
         for cause in WRONGFUL_CAUSES:
-            add(t, f"wrongful_by_cause.{cause}", ratio(col[f"wrongful.{cause}"], col["sanctioned"]))
-        add(t, "association_only_penalty_share", ratio(col["through_contacts"], col["member"]))
+            out[f"wrongful_by_cause.{cause}"] = ratio(col[f"wrongful.{cause}"], col["sanctioned"])
+        out["association_only_penalty_share"] = ratio(col["through_contacts"], col["member"])
+        minority_rate = ratio(col["sanctioned.minority"], self.minority_population)
+        majority_rate = ratio(col["sanctioned"] - col["sanctioned.minority"], self.majority_population)
+        out["disparate_impact_ratio"] = ratio(minority_rate, majority_rate)
 
-        sanctioned = cells[:, PERSON["sanctioned"]]
-        minority_rate = ratio(self.minority_membership.T @ sanctioned, self.minority_population)
-        majority_rate = ratio(self.majority_membership.T @ sanctioned, self.majority_population)
-        add(t, "disparate_impact_ratio", ratio(minority_rate, majority_rate))
+        out["expressed_dissent_ratio"] = ratio(net["expressed"], self.latent_dissent)
+        out["dissident_degree_ratio"] = ratio(net["degree.top_decile"], self.degree_at_start)
+        out["isolated_share"] = ratio(net["isolated"], pop)
+        out["sanctioned_tie_loss"] = 1.0 - ratio(net["sanctioned_degree"], net["sanctioned_degree_start"])
+        out["score_tie_correlation"] = self._tie_correlation(net)
 
-        net = {name: network[:, i] for name, i in NETWORK.items()}
-        stake_totals = network[0]  # the "all" row: every cell
-        by_stake = ratio(np.array([stake_totals[NETWORK[f"expressed.stake.{g}"]] for g in STAKE_GROUPS]),
-                         np.array([stake_totals[NETWORK[f"latent.stake.{g}"]] for g in STAKE_GROUPS]))
-        add(t, "expressed_dissent_ratio", ratio(net["expressed"], self.latent_dissent), by_stake)
-        top_degree = self.top_dissent_membership.T @ self.network_sums.sum(axis=0)[:, NETWORK["degree"]].astype(np.float64)
-        add(t, "dissident_degree_ratio", ratio(top_degree, self.degree_at_start))
-        add(t, "isolated_share", ratio(net["isolated"], pop))
-        add(t, "sanctioned_tie_loss", 1.0 - ratio(net["sanctioned_degree"], net["sanctioned_degree_start"]))
-        add(t, "score_tie_correlation", self._tie_correlation(net))
+        out["crime_rate"] = ratio(col["crimes"] * (1000.0 * self.steps_per_year), pop)
+        out["detected_crime_share"] = ratio(col["detected_crimes"], col["crimes"])
+        out["reward_share"] = ratio(col["rewarded"], pop)
+        out["opt_in_share"] = ratio(col["member"], pop)
 
-        add(t, "crime_rate", ratio(col["crimes"] * (1000.0 * self.steps_per_year), pop))
-        add(t, "detected_crime_share", ratio(col["detected_crimes"], col["crimes"]))
-        add(t, "reward_share", ratio(col["rewarded"], pop))
-        add(t, "opt_in_share", ratio(col["member"], pop))
+        for name in SCALED_COUNTS:
+            out[name] = out[name] * self.scale
+        no_stakes = np.full((done, len(STAKE_GROUPS)), np.nan)
+        by_stake = {"expressed_dissent_ratio": ratio(
+            network[:, 0, [NETWORK[f"expressed.stake.{g}"] for g in STAKE_GROUPS]],
+            network[:, 0, [NETWORK[f"latent.stake.{g}"] for g in STAKE_GROUPS]])}
+        return {name: np.concatenate([values, by_stake.get(name, no_stakes)], axis=1) for name, values in out.items()}
 
     def _tie_correlation(self, net: dict[str, np.ndarray]) -> np.ndarray:
         """Pearson correlation of the scores at the two ends of active ties between members (each
@@ -193,36 +258,20 @@ class Recorder:
         spread = np.sqrt(np.clip(var_own, 0, None) * np.clip(var_other, 0, None))
         return self._divide(cov, spread)
 
-    def _score_distribution(self, t: int, hist: np.ndarray) -> None:
-        quantiles = {"score_p10": 0.1, "score_p50": 0.5, "score_p90": 0.9}
-        values = np.arange(SCORE_BINS) + 350.0
-        counts = hist.sum(axis=1)
-        cdf = np.cumsum(hist, axis=1)
-        for name, q in quantiles.items():
-            idx = (cdf >= (q * counts)[:, None]).argmax(axis=1)
-            self._add(t, name, np.where(counts > 0, values[idx], np.nan))
-        mass = np.cumsum(hist * values, axis=1)
-        total = mass[:, -1]
-        lorenz = np.divide(mass, total[:, None], out=np.zeros_like(mass), where=total[:, None] > 0)
-        previous = np.hstack([np.zeros((hist.shape[0], 1)), lorenz[:, :-1]])
-        share = np.divide(hist, counts[:, None], out=np.zeros_like(mass), where=counts[:, None] > 0)
-        gini = 1.0 - (share * (previous + lorenz)).sum(axis=1)
-        self._add(t, "score_gini", np.where(counts > 0, gini, np.nan))
-
     def frame(self) -> pd.DataFrame:
-        """The long table of every recorded row, built once from whole columns (not a frame per metric and step)."""
+        """The long table of every recorded step: step, date, metric, group, value (NaN left out),
+        ordered by step, then metric, then group."""
         run = self.ctx.scenario.run
-        if not self.rows:
-            return pd.DataFrame({"step": [], "date": [], "metric": [], "group": [], "value": []})
+        metrics = self.metrics()
+        names = np.array(list(metrics), dtype=object)
+        values = np.stack(list(metrics.values()), axis=1)  # [step, metric, group]
+        step, metric, group = np.nonzero(~np.isnan(values))
         labels = np.array(self.labels + self.stake_labels, dtype=object)
-        keeps = [~np.isnan(values) for _, _, values in self.rows]
-        counts = np.array([keep.sum() for keep in keeps])
-        step = np.repeat(np.array([t for t, _, _ in self.rows], dtype=np.int64), counts)
         start = np.datetime64(run.start, "s")
         return pd.DataFrame({
-            "step": step,
-            "date": start + step * np.timedelta64(run.step_days, "D"),
-            "metric": np.repeat(np.array([m for _, m, _ in self.rows], dtype=object), counts),
-            "group": pd.Series(np.concatenate([labels[keep] for keep in keeps]), dtype=object),
-            "value": np.concatenate([values[keep] for (_, _, values), keep in zip(self.rows, keeps)]),
+            "step": step.astype(np.int64),
+            "date": start + step.astype(np.int64) * np.timedelta64(run.step_days, "D"),
+            "metric": names[metric],
+            "group": pd.Series(labels[group], dtype=object),
+            "value": values[step, metric, group],
         })

@@ -53,7 +53,7 @@ def step(ctx: Context, state: State, recorder: Recorder, t: int, call=untimed, t
         state.responses.perceived_risk, behaviour_keys, surveillance_keys,
         rng.keys(seed, scoring.STREAMS, t), rng.keys(seed, sanctions.STREAMS, t), cover,
         surveillance.false_match_rate(ctx, state), state.surveillance, owners, owner_until, t,
-        ctx.chunks, ctx.max_household, recorder.group_offset, recorder.person_sums, recorder.histograms, trace,
+        ctx.chunks, ctx.max_household, recorder.person_sums, recorder.histograms, trace,
     )
     call("network", responses.step, ctx, state, t, recorder.network_sums, trace)
     if tracer is not None:

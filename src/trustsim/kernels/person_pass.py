@@ -24,8 +24,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from ..context import metric_cell_jit
-from ..metrics import PERSON, SCORE_SCALE, add_score
+from ..context import group_rows
+from ..metrics import PERSON, SCORE_SCALE, add, add_score
 from ..state import (
     BLACKLIST, CAUSE, CLEARED, COURT_LIST, EVENT, LIST_ENTRY, LIST_EXIT, N_EVENT_KINDS, N_MEASURES,
     NOT_APPLIED, SANCTIONED_FLAG,
@@ -40,6 +40,7 @@ _CRIME = EVENT["crime"]
 _MEMBER, _SCORE, _LISTED, _ENTRIES, _EXITS = (PERSON[k] for k in ("member", "score", "listed", "entries", "exits"))
 _UNDER = PERSON["under.internet_throttle"]  # the measures' columns follow in MEASURES order
 _FLIGHT, _RAIL, _SANCTIONED = PERSON["flight_denials"], PERSON["rail_denials"], PERSON["sanctioned"]
+_SANCTIONED_MINORITY = PERSON["sanctioned.minority"]
 _WRONGFUL = PERSON["wrongful"]  # followed by wrongful.<cause> for false_match, linkage_error, association
 _THROUGH, _CRIMES, _DETECTED, _REWARDED = (PERSON[k] for k in ("through_contacts", "crimes", "detected_crimes", "rewarded"))
 
@@ -59,40 +60,41 @@ def _wrongful(s, i):
 
 
 @numba.njit(cache=True, inline="always")
-def _record_metrics(p, people, sc, s, i, individual, crimes, detected, sums, hist, group_offset):
-    cell = metric_cell_jit(people.region[i], people.urban[i], people.occupation[i], people.minority[i],
-                           people.decile[i], p.n_occupations)
-    acc = sums[cell]
+def _record_metrics(p, people, sc, s, i, individual, crimes, detected, sums, hist):
+    rows = group_rows(p.group_offset, people, i)
     score = sc.score[i]
     if sc.member[i]:
-        acc[_MEMBER] += 1
-        acc[_SCORE] += np.int64(round(score * SCORE_SCALE))
-        add_score(hist, group_offset, people, i, score)
+        add(sums, rows, _MEMBER, 1)
+        add(sums, rows, _SCORE, np.int64(round(score * SCORE_SCALE)))
+        add_score(hist, rows, score)
         if score < p.association_threshold and individual >= p.association_threshold:
-            acc[_THROUGH] += 1
+            add(sums, rows, _THROUGH, 1)
         if s.rewards[i]:
-            acc[_REWARDED] += 1
-    acc[_CRIMES] += crimes
-    acc[_DETECTED] += detected
+            add(sums, rows, _REWARDED, 1)
+    if crimes:
+        add(sums, rows, _CRIMES, crimes)
+        add(sums, rows, _DETECTED, detected)
     lists = s.lists[i]
     if lists & (COURT_LIST | BLACKLIST):
-        acc[_LISTED] += 1
+        add(sums, rows, _LISTED, 1)
     if lists & LIST_ENTRY:
-        acc[_ENTRIES] += 1
+        add(sums, rows, _ENTRIES, 1)
     if lists & LIST_EXIT:
-        acc[_EXITS] += 1
+        add(sums, rows, _EXITS, 1)
     if not s.shown[i] & SANCTIONED_FLAG:
         return
-    acc[_SANCTIONED] += 1
+    add(sums, rows, _SANCTIONED, 1)
+    if people.minority[i]:
+        add(sums, rows, _SANCTIONED_MINORITY, 1)
     for m in range(N_MEASURES):
         if s.cause[m, i] != NOT_APPLIED:
-            acc[_UNDER + m] += 1
-    acc[_FLIGHT] += s.flight_denials[i]
-    acc[_RAIL] += s.rail_denials[i]
+            add(sums, rows, _UNDER + m, 1)
+    add(sums, rows, _FLIGHT, s.flight_denials[i])
+    add(sums, rows, _RAIL, s.rail_denials[i])
     has_true, first_error = _wrongful(s, i)
     if not has_true and first_error != NOT_APPLIED:
-        acc[_WRONGFUL] += 1
-        acc[_WRONGFUL + first_error] += 1  # causes 1..3 follow the wrongful column in order
+        add(sums, rows, _WRONGFUL, 1)
+        add(sums, rows, _WRONGFUL + first_error, 1)  # causes 1..3 follow the wrongful column in order
 
 
 class Scratch(NamedTuple):
@@ -131,7 +133,7 @@ class Scratch(NamedTuple):
 @numba.njit(cache=True, nogil=True, _nrt=False)
 def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys,
                 sanctions_keys, cover, false_match_rate, misfiled, owners, owner_until, t, chunks, first, stride,
-                group_offset, sums, histograms, sightings, misfiled_next, work, trace):
+                sums, histograms, sightings, misfiled_next, work, trace):
     """Stages 1-5 for the households of chunks first, first + stride, ... of chunks."""
     means, scratch, right, false_match, linkage, out = (
         work.means, work.misfiled_kinds, work.right, work.false_match, work.linkage, work.out)
@@ -192,14 +194,13 @@ def _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
                 if trace.on and trace.slot[i] >= 0:
                     tracing.appeal(trace, trace.slot[i], appealed[j])
                 # 5. metrics
-                _record_metrics(p, people, sc, s, i, individual[j], crimes[j], detected[j], sums, histograms,
-                                group_offset)
+                _record_metrics(p, people, sc, s, i, individual[j], crimes[j], detected[j], sums, histograms)
             lo = hi
 
 
 def person_pass(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys, sanctions_keys,
                 cover, false_match_rate, surveillance_state, owners, owner_until, t, chunks, max_household,
-                group_offset, sums, histograms, trace):
+                sums, histograms, trace):
     """Stages 1-5 for everyone, one share of the chunks per thread (kernels/threads.py), each adding
     to its own row of sums and histograms. The step's sightings per search cell and misfiled events
     replace surveillance_state's, for the next step's false matches and misfiled events received."""
@@ -210,7 +211,7 @@ def person_pass(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_k
     def share(k, stride):
         _households(p, rules, people, b, sc, s, risk, behaviour_keys, surveillance_keys, scoring_keys,
                     sanctions_keys, cover, false_match_rate, surveillance_state.misfiled, owners, owner_until, t,
-                    chunks, k, stride, group_offset, sums[k], histograms[k], sightings[k], misfiled_next[k],
+                    chunks, k, stride, sums[k], histograms[k], sightings[k], misfiled_next[k],
                     Scratch.new(max_household), trace)
 
     in_threads(share, count)

@@ -36,9 +36,9 @@ import numpy as np
 
 from .. import rng
 from .. import trace as tracing
-from ..context import N_DECILES, Context, metric_cell_jit
+from ..context import N_DECILES, Context, group_rows
 from ..kernels.threads import in_threads
-from ..metrics import DISSENT_SCALE, NETWORK, STAKE_GROUPS, TIE_SCORE_SCALE
+from ..metrics import DISSENT_SCALE, NETWORK, STAKE_GROUPS, TIE_SCORE_SCALE, add
 from ..rng import unit_jit
 from ..scenario.schema import OCCUPATIONS
 from ..society.codes import dissent_value_jit
@@ -48,6 +48,7 @@ from .behaviour import expressed_dissent
 STREAMS = ("responses.distancing", "responses.committed")
 DISTANCING, COMMITTED = range(2)
 _EXPRESSED, _DEGREE, _ISOLATED = NETWORK["expressed"], NETWORK["degree"], NETWORK["isolated"]
+_DEGREE_TOP = NETWORK["degree.top_decile"]
 _SANCTIONED_DEGREE, _SANCTIONED_START = NETWORK["sanctioned_degree"], NETWORK["sanctioned_degree_start"]
 _TIES, _OWN, _OTHER = NETWORK["ties"], NETWORK["tie_own"], NETWORK["tie_other"]
 _OWN2, _OTHER2, _PRODUCT = NETWORK["tie_own2"], NETWORK["tie_other2"], NETWORK["tie_product"]
@@ -272,31 +273,32 @@ def _network_chunk(p, people, sc, s, r, indptr, indices, layer_start, keys, resp
         committed = is_committed(p, keys[COMMITTED], people.decile[i], i)
         target = target_risk(p, dissent, member_i, committed, flagged, stake(p, occupation, relatives, gap))
         risk[i] += np.float32(p.adapt * (target - risk[i]))
-        cell = metric_cell_jit(people.region[i], people.urban[i], occupation, people.minority[i],
-                               people.decile[i], p.n_occupations)
+        rows = group_rows(p.group_offset, people, i)
         expressed = np.int64(round(expressed_dissent(p, dissent, risk[i]) * DISSENT_SCALE))
         group = stake_group(p, committed, occupation, gap)
-        acc[cell, _EXPRESSED] += expressed
-        acc[cell, _STAKE_EXPRESSED + group] += expressed
-        acc[cell, _STAKE_LATENT + group] += np.int64(round(dissent * DISSENT_SCALE))
-        acc[cell, _DEGREE] += degree
+        add(acc, rows, _EXPRESSED, expressed)
+        acc[0, _STAKE_EXPRESSED + group] += expressed
+        acc[0, _STAKE_LATENT + group] += np.int64(round(dissent * DISSENT_SCALE))
+        add(acc, rows, _DEGREE, degree)
+        if people.decile[i] == _TOP_DECILE:
+            add(acc, rows, _DEGREE_TOP, degree)
         if degree == 0:
-            acc[cell, _ISOLATED] += 1
+            add(acc, rows, _ISOLATED, 1)
         if flags_i & SANCTIONED_FLAG:
-            acc[cell, _SANCTIONED_DEGREE] += degree
-            acc[cell, _SANCTIONED_START] += indptr[i + 1] - row
+            add(acc, rows, _SANCTIONED_DEGREE, degree)
+            add(acc, rows, _SANCTIONED_START, indptr[i + 1] - row)
         if ties:
-            # In fixed point, so that the cells' sums are exact whatever the thread count; one's own
+            # In fixed point, so that the groups' sums are exact whatever the thread count; one's own
             # score as contacts see it, like theirs.
             own = shown_score(shown[i])
             other = other / SHOWN_SCALE
             other2 = other2 / (SHOWN_SCALE * SHOWN_SCALE)
-            acc[cell, _TIES] += ties
-            acc[cell, _OWN] += np.int64(round(ties * own * TIE_SCORE_SCALE))
-            acc[cell, _OWN2] += np.int64(round(ties * own * own * TIE_SCORE_SCALE))
-            acc[cell, _OTHER] += np.int64(round(other * TIE_SCORE_SCALE))
-            acc[cell, _OTHER2] += np.int64(round(other2 * TIE_SCORE_SCALE))
-            acc[cell, _PRODUCT] += np.int64(round(own * other * TIE_SCORE_SCALE))
+            add(acc, rows, _TIES, ties)
+            add(acc, rows, _OWN, np.int64(round(ties * own * TIE_SCORE_SCALE)))
+            add(acc, rows, _OWN2, np.int64(round(ties * own * own * TIE_SCORE_SCALE)))
+            add(acc, rows, _OTHER, np.int64(round(other * TIE_SCORE_SCALE)))
+            add(acc, rows, _OTHER2, np.int64(round(other2 * TIE_SCORE_SCALE)))
+            add(acc, rows, _PRODUCT, np.int64(round(own * other * TIE_SCORE_SCALE)))
         if slot >= 0 and low:
             tracing.add(trace, slot, tracing.CONTACTS_LOW, tracing.NO_CAUSE, low)
 
