@@ -47,13 +47,23 @@ def stream_id(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
+_MASK = (1 << 64) - 1
+
+
+def _mix64_int(z: int) -> int:
+    """mix64 on a Python int: the same bijection, without a NumPy array per call (a step derives
+    dozens of keys, and one-element arrays cost 30 us a key)."""
+    z = ((z ^ (z >> 30)) * int(_C1)) & _MASK
+    z = ((z ^ (z >> 27)) * int(_C2)) & _MASK
+    return z ^ (z >> 31)
+
+
 def key(seed: int, stream: str, step: int = 0) -> np.uint64:
     """The 64-bit key of one (seed, stream, step): the only state a draw needs besides its index."""
-    z = np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64)
-    z = mix64(z + _GOLDEN)
-    z = mix64(z ^ np.uint64(stream_id(stream)))
-    z = mix64(z ^ np.uint64(step & 0xFFFFFFFFFFFFFFFF))
-    return z[0]
+    z = _mix64_int(((seed & _MASK) + int(_GOLDEN)) & _MASK)
+    z = _mix64_int(z ^ stream_id(stream))
+    z = _mix64_int(z ^ (step & _MASK))
+    return np.uint64(z)
 
 
 def bits(k: np.uint64, index: np.ndarray) -> np.ndarray:
