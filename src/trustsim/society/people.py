@@ -24,7 +24,9 @@ from trustsim.society.kernels import people as sk
 from trustsim.society.layout import URBAN, Layout
 
 OLD_AGE = 60  # the boundary of Population.share_60_plus
-_RAKING_ROUNDS = 500
+_RAKING_ROUNDS = 500  # at most; raking stops once the scales settle to within _RAKING_SETTLED
+_RAKING_SETTLED = 1e-13  # relative change of every scale in a round: the shares are then exact to ~1e-13
+_TINY = np.finfo(float).tiny
 
 
 def age_distribution(population: Population) -> np.ndarray:
@@ -68,9 +70,12 @@ def occupation_table(population: Population, age_p: np.ndarray, urban_share: flo
     scale = target.copy()
     for _ in range(_RAKING_ROUNDS):
         p = affinity * scale
-        p /= np.maximum(p.sum(axis=-1, keepdims=True), np.finfo(float).tiny)
+        p /= np.maximum(p.sum(axis=-1, keepdims=True), _TINY)
         current = np.einsum("ijk,ijko->o", mass, p)
-        scale = np.where(current > 0, scale * target / np.maximum(current, np.finfo(float).tiny), scale)
+        settled = scale
+        scale = np.where(current > 0, scale * target / np.maximum(current, _TINY), scale)
+        if np.all(np.abs(scale - settled) <= _RAKING_SETTLED * np.abs(settled)):
+            break
     return p.reshape(-1, len(OCCUPATIONS)), mass.reshape(-1)
 
 
