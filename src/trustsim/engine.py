@@ -16,7 +16,6 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import psutil
-from threadpoolctl import threadpool_limits
 
 from .checkpoint import Checkpoints
 from .context import Context
@@ -139,10 +138,7 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False, timings:
                   "later runs start at once.", file=sys.stderr, flush=True)
         ahead = compile_ahead(scenario)
     try:
-        # One BLAS thread: the metrics' matrix products are small (cells, not people), and BLAS's
-        # idle threads spin between them on the cores the passes need (benchmarks/RESULTS.md).
-        with _ONE_RUN_AT_A_TIME, threadpool_limits(limits=1, user_api="blas"), \
-                _progress(progress, steps * (2 if traced else 1), scenario.name, done) as advance:
+        with _ONE_RUN_AT_A_TIME, _progress(progress, steps * (2 if traced else 1), scenario.name, done) as advance:
             outcomes = None
             for t, ctx, state, recorder in _run(scenario, seed, timings, checkpoints=checkpoints, ahead=ahead):
                 call("metrics", recorder.record, t)
