@@ -64,7 +64,7 @@ def check_memory(scenario: Scenario, source: str = "scenario") -> None:
         )
 
 
-def initial_state(ctx: Context, recorder: Recorder) -> State:
+def initial_state(ctx: Context, recorder: Recorder, call=untimed) -> State:
     society = ctx.society
     state = State.initial(
         society.n, society.network.indices.shape[0], society.firms["owner"].shape[0], ctx.n_cells, ctx.step_dtype
@@ -76,7 +76,7 @@ def initial_state(ctx: Context, recorder: Recorder) -> State:
         state.scoring.member[:] = True
         flags = MEMBER_FLAG | (LOW_FLAG if baseline < ctx.params.association_threshold else 0)
     state.sanctions.shown[:] = shown(np.float32(baseline), flags)
-    responses.start(ctx, state, recorder.network_sums)
+    call("network", responses.start, ctx, state, recorder.network_sums)  # a network pass, timed as one
     return state
 
 
@@ -99,7 +99,7 @@ def _run(scenario: Scenario, seed: int, timings: Timings | None, society: Societ
         society = call("society", build_society, scenario, seed)
     ctx = Context.build(scenario, society, seed)
     recorder = Recorder(ctx)
-    state = initial_state(ctx, recorder)
+    state = initial_state(ctx, recorder, call)
     if ahead is not None:
         ahead.wait()  # the person pass, compiled meanwhile in a second process, is in the cache
     if tracer is not None:

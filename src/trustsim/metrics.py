@@ -77,7 +77,7 @@ _QUANTILES = (0.1, 0.5, 0.9)
 @numba.njit(cache=True)
 def score_summary(hist, out):
     """Each group's score quantiles (SCORE_SUMMARY order) and Gini index from its 1-point histogram,
-    NaN for an empty group; the Gini index from the Lorenz curve over the bins."""
+    NaN for an empty group: one pass for the totals, one for the quantiles and the Lorenz curve."""
     for g in range(hist.shape[0]):
         count = 0
         mass = 0.0
@@ -87,22 +87,22 @@ def score_summary(hist, out):
         if count == 0:
             out[g, :] = np.nan
             continue
-        for q in range(len(_QUANTILES)):
-            need = _QUANTILES[q] * count
-            cdf = 0
-            for b in range(SCORE_BINS):
-                cdf += hist[g, b]
-                if cdf >= need:
-                    out[g, q] = 350.0 + b
-                    break
-        below = 0.0  # the Lorenz curve at the bin's lower edge, then its upper edge
-        lorenz = 0.0
-        area = 0.0
+        q = 0
+        cdf = 0
         running = 0.0
+        below = 0.0  # the Lorenz curve at the bin's lower edge
+        area = 0.0
         for b in range(SCORE_BINS):
-            running += hist[g, b] * (350.0 + b)
-            lorenz = running / mass if mass > 0 else 0.0
-            area += hist[g, b] / count * (below + lorenz)
+            h = hist[g, b]
+            if h == 0:  # nothing changes: the same quantiles, and the curve adds no area
+                continue
+            cdf += h
+            while q < len(_QUANTILES) and cdf >= _QUANTILES[q] * count:
+                out[g, q] = 350.0 + b
+                q += 1
+            running += h * (350.0 + b)
+            lorenz = running / mass
+            area += h / count * (below + lorenz)
             below = lorenz
         out[g, len(_QUANTILES)] = 1.0 - area
 
@@ -263,7 +263,6 @@ class Recorder:
         ordered by step, then metric, then group."""
         run = self.ctx.scenario.run
         metrics = self.metrics()
-        names = np.array(list(metrics), dtype=object)
         values = np.stack(list(metrics.values()), axis=1)  # [step, metric, group]
         step, metric, group = np.nonzero(~np.isnan(values))
         labels = np.array(self.labels + self.stake_labels, dtype=object)
@@ -271,7 +270,7 @@ class Recorder:
         return pd.DataFrame({
             "step": step.astype(np.int64),
             "date": start + step.astype(np.int64) * np.timedelta64(run.step_days, "D"),
-            "metric": names[metric],
+            "metric": pd.array(list(metrics), dtype="str").take(metric),  # a string per row, built once per name
             "group": pd.Series(labels[group], dtype=object),
             "value": values[step, metric, group],
         })

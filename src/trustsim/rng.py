@@ -16,6 +16,7 @@ the hot loops draw inline without a second implementation.
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 import numba
@@ -58,12 +59,16 @@ def _mix64_int(z: int) -> int:
     return z ^ (z >> 31)
 
 
+@functools.lru_cache(maxsize=4096)
+def _stream_key(seed: int, stream: str) -> int:
+    """(seed, stream) folded: the part of a key that every step of a run shares."""
+    z = _mix64_int(((seed & _MASK) + int(_GOLDEN)) & _MASK)
+    return _mix64_int(z ^ stream_id(stream))
+
+
 def key(seed: int, stream: str, step: int = 0) -> np.uint64:
     """The 64-bit key of one (seed, stream, step): the only state a draw needs besides its index."""
-    z = _mix64_int(((seed & _MASK) + int(_GOLDEN)) & _MASK)
-    z = _mix64_int(z ^ stream_id(stream))
-    z = _mix64_int(z ^ (step & _MASK))
-    return np.uint64(z)
+    return np.uint64(_mix64_int(_stream_key(seed, stream) ^ (step & _MASK)))
 
 
 def bits(k: np.uint64, index: np.ndarray) -> np.ndarray:
