@@ -3,7 +3,8 @@
 Run `python benchmarks/bench_ensemble.py` (about 10 minutes on 2 cores; `--quick` runs tiny sizes
 and writes nothing). It measures
 - throughput: runs per second of the ensemble runner (run and store) for national_2020 with 10,000 people over one
-  year, with 1 and with 2 local workers (same seeds, so the same work);
+  year, with 1 and with 2 local workers (same seeds, so the same work), and over a batch of 200 such
+  runs on 2 workers (`--batch-only`: that figure alone, printed, nothing written);
 - overhead per run (scheduling, transfer, storing): an ensemble whose model is swapped for one
   that returns a run's worth of metrics at once, over the time of one 100,000-person one-year run;
 - on paper: the wall time of a Sobol' analysis of 20 assumptions at N = 512 (N x 22 runs) with
@@ -24,6 +25,7 @@ from common import machine, use_source_tree, versions, write_section
 use_source_tree()
 
 RUNS = 16  # per throughput measurement: 8 per worker with 2 workers, so the last run's tail matters little
+BATCH_RUNS = 200  # the batch of issue 23: 200 small runs on 2 workers
 OVERHEAD_RUNS = 40
 SOBOL_K, SOBOL_N, CORES = 20, 512, 100
 
@@ -56,14 +58,16 @@ def timed_ensemble(address: str, runs: int, first_seed: int, people: int, years:
 
 
 def on_cluster(workers: int, people: int, years: float, runs: int, overhead_runs: int) -> tuple[float, float]:
-    """(runs/s of real runs, seconds of overhead per run) on a fresh local cluster, after a warm-up."""
+    """(runs/s of real runs, seconds of overhead per run) on a fresh local cluster, after a warm-up;
+    overhead_runs=0: no overhead measured (0.0)."""
     from trustsim.experiments.ensembles.runner import local_cluster
 
     with local_cluster(workers) as cluster:
         address = cluster.scheduler_address
         timed_ensemble(address, workers, 10_000, 1_000, 0.05)  # imports and compiled kernels loaded
         rate = runs / timed_ensemble(address, runs, 0, people, years)
-        overhead = timed_ensemble(address, overhead_runs, 0, people, years, metrics_like_a_run) / overhead_runs
+        overhead = (timed_ensemble(address, overhead_runs, 0, people, years, metrics_like_a_run) / overhead_runs
+                    if overhead_runs else 0.0)
     return rate, overhead
 
 
@@ -83,9 +87,15 @@ def one_run(people: int, years: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, print only (a smoke test)")
+    parser.add_argument("--batch-only", action="store_true", help="only the 200-run batch on 2 workers; print only")
     args = parser.parse_args()
-    people, big, years, runs, extra = (1_000, 2_000, 0.1, 2, 4) if args.quick else (10_000, 100_000, 1.0, RUNS, OVERHEAD_RUNS)
+    people, big, years, runs, extra, batch = ((1_000, 2_000, 0.1, 2, 4, 4) if args.quick else
+                                              (10_000, 100_000, 1.0, RUNS, OVERHEAD_RUNS, BATCH_RUNS))
     load = os.getloadavg()[0]
+    batch_rate = on_cluster(2, people, years, batch, 0)[0]
+    if args.batch_only:
+        print(f"{batch} runs of {people:,} people, {years:g} year, 2 workers: {batch_rate:.3f} runs/s (load {load:.1f})")
+        return
     measured = {w: on_cluster(w, people, years, runs, extra) for w in (1, 2)}
     rates = {w: measured[w][0] for w in (1, 2)}
     per_run = measured[1][1]
@@ -102,6 +112,7 @@ Load average {load:.1f} on {os.cpu_count()} CPUs at the start{" (a busy machine:
 | national_2020, {people:,} people, {years:g} year, {runs} runs: runs/s with 1 worker | {rates[1]:.3f} |
 | same with 2 workers | {rates[2]:.3f} |
 | speed-up with 2 workers (target >= 1.8) | {rates[2] / rates[1]:.2f}x |
+| a batch of {batch} such runs on 2 workers: runs/s | {batch_rate:.3f} |
 | overhead per run (schedule, transfer, store; {extra} runs, 1 worker) | {per_run * 1000:.0f} ms |
 | one {big:,}-person, {years:g}-year run in one process | {big_run:.1f} s |
 | overhead as a share of that run (target < 5%) | {100 * per_run / big_run:.2f}% |

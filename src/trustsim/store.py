@@ -104,12 +104,17 @@ def check_directory(directory: str | Path) -> None:
         raise _unwritable(directory, exc) from None
 
 
-def _refuse_unusable(directory: Path) -> None:
-    """Refuse a file in the way of the directory, or a damaged, foreign or locked results.duckdb."""
+# What results.duckdb says: (the directory its views point at, the tables they cover), None if none.
+Info = tuple[str, set[str]] | None
+
+
+def _refuse_unusable(directory: Path) -> Info:
+    """Refuse a file in the way of the directory, or a damaged, foreign or locked results.duckdb;
+    return what the database says (_read_info)."""
     for path in (directory, *directory.parents):
         if path.exists() and not path.is_dir():
             raise UserError(f"{directory}: {path} is a file; allowed: a directory for the results")
-    _read_info(directory)
+    return _read_info(directory)
 
 
 @contextmanager
@@ -145,7 +150,7 @@ def _unwritable(directory: Path, exc: OSError) -> UserError:
     return UserError(f"{directory}: cannot write the results ({reason}); nothing was written; allowed: {hint}")
 
 
-def _read_info(directory: Path) -> tuple[str, set[str]] | None:
+def _read_info(directory: Path) -> Info:
     """(directory the views point at, names of the views over files), or None when there is no
     results.duckdb yet. A file that is not this format's results.duckdb is refused."""
     path = directory / DB
@@ -254,17 +259,25 @@ def _write_db(directory: Path, markers: dict[str, str]) -> None:
         temp.with_name(temp.name + ".wal").unlink(missing_ok=True)
 
 
-def _refresh(directory: Path) -> None:
-    """Make results.duckdb's views cover every table with files, at this directory's place.
+_UNREAD = object()
+
+
+def _refresh(directory: Path, info: Info | object = _UNREAD) -> None:
+    """Make results.duckdb's views cover every table with files, at this directory's place; `info`:
+    what the caller read of the database since its last write (_writing's), to save a reread.
 
     Writers that add a new table at once may each rename an older list over the other's; each
-    checks again after its own rename, so the last to rename leaves the views complete."""
+    checks again after its own rename, so the last to rename leaves the views complete. (A caller's
+    earlier read can only be missing tables, which makes it write and look again, never stop early
+    on views that lack a table it sees.)"""
     for _ in range(100):
-        info = _read_info(directory)
+        if info is _UNREAD:
+            info = _read_info(directory)
         markers = _markers(directory)
         if info is not None and info == (str(directory), set(markers)):
             return
         _write_db(directory, markers)
+        info = _UNREAD
     raise UserError(f"{directory / DB}: the views keep changing under concurrent writers; allowed: run again")
 
 
@@ -272,15 +285,16 @@ def _refresh(directory: Path) -> None:
 
 
 @contextmanager
-def _writing(directory: str | Path) -> Iterator[Path]:
-    """The absolute results directory, created if need be and checked; an OSError while writing
-    becomes one line, and what this call created and did not publish is removed."""
+def _writing(directory: str | Path) -> Iterator[tuple[Path, Info]]:
+    """The absolute results directory, created if need be and checked, and what its results.duckdb
+    said then (for `_refresh`); an OSError while writing becomes one line, and what this call
+    created and did not publish is removed."""
     directory = Path(directory)
     try:
-        _refuse_unusable(directory)  # before anything is written; the write itself shows whether it may write
+        info = _refuse_unusable(directory)  # before anything is written; the write itself shows whether it may write
         with _made(directory):
             _remove_abandoned(directory)
-            yield directory.resolve()
+            yield directory.resolve(), info
     except OSError as exc:
         raise _unwritable(directory, exc) from None
 
@@ -389,13 +403,13 @@ def append_run(directory: str | Path, *, scenario: Scenario, seed: int, metrics:
                message: str | None = None, tables: Mapping[str, pd.DataFrame] | None = None) -> int:
     """Add one run, atomically, with its own new run_id (returned). `metrics` is long (step, date,
     metric, group, value); `tables` maps a table name to this run's rows, without a run_id column."""
-    with _writing(directory) as where:
+    with _writing(directory) as (where, before):
         staging = _stage_run(where, scenario, seed, metrics, started_at, finished_at, status, message, tables or {})
         try:
             run_id = _publish(where, staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        _refresh(where)
+        _refresh(where, before)
     return run_id
 
 
@@ -408,7 +422,7 @@ def append_rows(directory: str | Path, table: str, frame: pd.DataFrame, key: str
     _check_name(table)
     if key is not None and not re.fullmatch(r"[a-z0-9_-]{1,64}", key):
         raise ValueError(f"key {key!r}: allowed: 1 to 64 lower-case letters, digits, _ or -")
-    with _writing(directory) as where:
+    with _writing(directory) as (where, before):
         if _markers(where).get(table) == "run":
             raise ValueError(f"table {table}: already a per-run table in {where}")
         folder = where / TABLES / table
@@ -424,7 +438,7 @@ def append_rows(directory: str | Path, table: str, frame: pd.DataFrame, key: str
         finally:
             temp.unlink(missing_ok=True)
         _mark(where, table, "rows")
-        _refresh(where)
+        _refresh(where, before)
     return True
 
 
@@ -439,7 +453,7 @@ def save(results: Sequence[Result], directory: str | Path) -> list[int]:
     Returns the new run ids and sets each result's run_id. Nothing is published unless every run's
     files and the report were written; the report is the last writer's (it names its run id, so it
     is written again in the rare case another writer took the id expected for it)."""
-    with _writing(directory) as where:
+    with _writing(directory) as (where, before):
         report = where / f".{REPORT}.{_token()}.tmp"
         staged: list[Path] = []
         try:
@@ -451,7 +465,7 @@ def save(results: Sequence[Result], directory: str | Path) -> list[int]:
             run_ids = [_publish(where, path) for path in staged]
             if run_ids[-1] != expected:
                 build_report(replace(results[-1], run_id=run_ids[-1]), report)
-            _refresh(where)
+            _refresh(where, before)
             os.replace(report, where / REPORT)
         finally:
             report.unlink(missing_ok=True)
