@@ -101,14 +101,15 @@ def size_check(out: Path, scenario: str, people: int, draws: int, workers: int |
     return found
 
 
-def stability(done, other) -> list[tuple[str, float, float]]:
-    """Per headline metric, the largest relative move of an endpoint of its posterior 90% interval."""
+def stability(done, other, estimate: str) -> list[tuple[str, float, float]]:
+    """Per headline metric, the relative moves of the two endpoints of its posterior 90% interval
+    by one estimate ("npe": reruns at the neural draws, "weighted": the weighted bank)."""
     a = done.headline.set_index("metric")
     b = other.headline.set_index("metric")
     rows = []
     for metric in a.index.intersection(b.index):
         moves = []
-        for q in ("npe_q05", "npe_q95"):
+        for q in (f"{estimate}_q05", f"{estimate}_q95"):
             base = abs(a.loc[metric, q]) or 1e-12
             moves.append(abs(b.loc[metric, q] - a.loc[metric, q]) / base)
         rows.append((metric, moves[0], moves[1]))
@@ -139,9 +140,9 @@ def main() -> None:
     # the reruns at 10x get the same seeds as the bank-size reruns of the same draws: only the size differs
     size = size_check(out, args.scenario, people, size_draws, args.workers, PREDICTIVE_SEED)
     lines = [f"Measured {datetime.date.today()} on {machine()}; {versions('numpy', 'numba', 'torch', 'sbi')}; "
-             f"load average before: {os.getloadavg()[0]:.1f}.", "",
-             f"`python benchmarks/bench_posterior.py --scenario {args.scenario} --people {people} --simulations {sims}`"
-             f"{' --stability' if args.stability else ''}", "",
+             f"1-minute load average after the first posterior: {os.getloadavg()[0]:.1f} (its own runs).", "",
+             f"`python benchmarks/bench_posterior.py --scenario {args.scenario} --people {people} --simulations {sims}"
+             f"{' --stability' if args.stability else ''}`", "",
              "| figure | value |", "| --- | --- |",
              f"| bank | {sims} runs of {people:,} people, {done.scenario.run.steps} steps |",
              f"| bank runs per second (run and store, {args.workers or os.cpu_count()} workers) | {rate:.2f} |",
@@ -166,9 +167,10 @@ def main() -> None:
     if args.stability:
         other = posterior(args.scenario, sims, seed=1, people=people, draws=draws, workers=args.workers,
                           out=Path(f"{out}-seed1"), progress=True)
-        for metric, low, high in stability(done, other):
-            lines.append(f"| stability: {metric}, endpoints moved (5%, 95%) | {100 * low:.0f}%, {100 * high:.0f}% "
-                         f"({'under' if max(low, high) < 0.1 else 'over'} 10%) |")
+        for estimate, name in (("npe", "neural (reruns)"), ("weighted", "weighted bank")):
+            for metric, low, high in stability(done, other, estimate):
+                lines.append(f"| stability, {name}: {metric}, endpoints moved (5%, 95%) | {100 * low:.0f}%, "
+                             f"{100 * high:.0f}% ({'under' if max(low, high) < 0.1 else 'over'} 10%) |")
     text = "\n".join(lines)
     print(text)
     if not args.quick:
