@@ -15,15 +15,20 @@ The public API, and nothing else:
     sensitivity(scenario, method="morris", ...) -> Analysis     which assumptions drive the results (SALib)
 """
 
-from trustsim.engine import simulate
-from trustsim.experiments.calibration import calibrate
-from trustsim.experiments.compare import compare
-from trustsim.experiments.ensembles import ensemble, sensitivity, uncertainty
-from trustsim.result import Result
-from trustsim.scenario import Scenario, load_scenario, presets
-from trustsim.society import Society, build_society
-from trustsim.store import list_runs, open_results, save
-from trustsim.version import __version__
+# Before any kernel is defined: Numba's cache must see edits to any module a kernel draws on.
+from trustsim.kernels import source_stamp
+
+source_stamp.install()
+
+from trustsim.engine import simulate  # noqa: E402
+from trustsim.experiments.calibration import calibrate  # noqa: E402
+from trustsim.experiments.compare import compare  # noqa: E402
+from trustsim.experiments.ensembles import ensemble, sensitivity, uncertainty  # noqa: E402
+from trustsim.result import Result  # noqa: E402
+from trustsim.scenario import Scenario, load_scenario, presets  # noqa: E402
+from trustsim.society import Society, build_society  # noqa: E402
+from trustsim.store import list_runs, open_results, save  # noqa: E402
+from trustsim.version import __version__  # noqa: E402
 
 __all__ = [
     "__version__",
