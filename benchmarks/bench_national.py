@@ -36,11 +36,12 @@ def measure(people: int, steps: int, seed: int) -> dict:
     timings = Timings()
     for t, ctx, state, recorder in engine._run(scenario, seed, timings):
         timings.timed("metrics", recorder.record, t)
-    step_s = sum(v for k, v in timings.items() if k != "society") / scenario.run.steps
+    per_step = ("people", "network", "metrics")  # the network pass before the first step ("start") is once a run
+    step_s = sum(timings[k] for k in per_step) / scenario.run.steps
     return {
         "people": people, "steps": scenario.run.steps, "society_s": timings["society"], "step_s": step_s,
-        "passes": {k: v / scenario.run.steps for k, v in timings.items() if k != "society"},
-        "year_min": (timings["society"] + 52 * step_s) / 60, "peak_rss": peak_rss(),
+        "passes": {k: timings[k] / scenario.run.steps for k in per_step},
+        "year_min": (timings["society"] + timings["start"] + 52 * step_s) / 60, "peak_rss": peak_rss(),
         "estimate": estimate_bytes(scenario), "load": load,
     }
 

@@ -23,7 +23,7 @@ use_source_tree()
 import trustsim  # noqa: E402
 from trustsim.engine import Timings  # noqa: E402
 
-PASSES = ("people", "network")  # the step's two passes (step.py)
+PASSES = ("start", "people", "network")  # the network pass before the first step, then each step's two (step.py)
 TARGET = 1.3
 REPEATS = 7
 

@@ -143,7 +143,9 @@ def test_ctrl_c_during_a_run_says_at_which_step_it_stopped(tmp_path):
     out = tmp_path / "out"
     # About a minute of steps: 20,000 people over 20 years ran out inside the 12 s once metrics cost O(groups).
     proc = subprocess.Popen([sys.executable, "-m", "trustsim", "run", "financial_only", "--people", "200000",
-                             "--years", "20", "--quiet", "--out", str(out)], stderr=subprocess.PIPE, text=True)
+                             "--years", "20", "--quiet", "--out", str(out)], stderr=subprocess.PIPE, text=True,
+                            # a shell that starts pytest in the background leaves SIGINT ignored, and children inherit it
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(12)  # past start-up, into the steps
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)

@@ -76,7 +76,7 @@ def initial_state(ctx: Context, recorder: Recorder, call=untimed) -> State:
         state.scoring.member[:] = True
         flags = MEMBER_FLAG | (LOW_FLAG if baseline < ctx.params.association_threshold else 0)
     state.sanctions.shown[:] = shown(np.float32(baseline), flags)
-    call("network", responses.start, ctx, state, recorder.network_sums)  # a network pass, timed as one
+    call("start", responses.start, ctx, state, recorder.network_sums)  # the first step's contacts' term
     return state
 
 
