@@ -188,7 +188,7 @@ class Recorder:
         for name, values in self.kept.items():
             done = saved[f"metrics.{name}"]
             values[:done.shape[0]] = done
-            self.recorded = done.shape[0]
+        self.recorded = done.shape[0]
 
     @staticmethod
     def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -51,24 +51,17 @@ def stream_id(name: str) -> int:
 _MASK = (1 << 64) - 1
 
 
-def _mix64_int(z: int) -> int:
-    """mix64 on a Python int: the same bijection, without a NumPy array per call (a step derives
-    dozens of keys, and one-element arrays cost 30 us a key)."""
-    z = ((z ^ (z >> 30)) * int(_C1)) & _MASK
-    z = ((z ^ (z >> 27)) * int(_C2)) & _MASK
-    return z ^ (z >> 31)
-
-
 @functools.lru_cache(maxsize=4096)
-def _stream_key(seed: int, stream: str) -> int:
+def _stream_key(seed: int, stream: str) -> np.uint64:
     """(seed, stream) folded: the part of a key that every step of a run shares."""
-    z = _mix64_int(((seed & _MASK) + int(_GOLDEN)) & _MASK)
-    return _mix64_int(z ^ stream_id(stream))
+    z = np.uint64(mix64_jit(np.uint64((seed + int(_GOLDEN)) & _MASK)))  # the sum wraps as uint64 arithmetic does
+    return np.uint64(mix64_jit(z ^ np.uint64(stream_id(stream))))
 
 
 def key(seed: int, stream: str, step: int = 0) -> np.uint64:
-    """The 64-bit key of one (seed, stream, step): the only state a draw needs besides its index."""
-    return np.uint64(_mix64_int(_stream_key(seed, stream) ^ (step & _MASK)))
+    """The 64-bit key of one (seed, stream, step): the only state a draw needs besides its index.
+    Scalars go through mix64_jit: one-element arrays through mix64 cost 30 us a key."""
+    return np.uint64(mix64_jit(_stream_key(seed, stream) ^ np.uint64(step & _MASK)))
 
 
 def bits(k: np.uint64, index: np.ndarray) -> np.ndarray:
